@@ -1,0 +1,24 @@
+import { App } from "cdktf";
+import { ArticleStack } from "./stacks/article-stack";
+
+export interface BuildAppOptions {
+  /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
+  readonly outdir?: string;
+}
+
+/** Every stack the app defines, by name. */
+export const STACK_NAMES = ["article"] as const;
+
+export function buildApp(options: BuildAppOptions = {}): App {
+  // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
+  const app = new App({ outdir: options.outdir, skipBackendValidation: false });
+  new ArticleStack(app, "article");
+  return app;
+}
+
+/** Synthesizes every stack into `<outdir>/stacks/<name>/cdk.tf.json`; returns the stack names. */
+export function synthesizeApp(outdir: string): string[] {
+  const app = buildApp({ outdir });
+  app.synth();
+  return [...STACK_NAMES];
+}

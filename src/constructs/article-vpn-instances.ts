@@ -1,0 +1,77 @@
+import { Fn, Op, RemoteExecProvisioner, SSHProvisionerConnection, TerraformCount } from "cdktf";
+import { Construct } from "constructs";
+import { Instance } from "../../.gen/providers/linode/instance";
+import { articleProvisionCommands } from "../provisioning/article-commands";
+
+/**
+ * Inputs of the article's `linode_instance.vpn`. Every value is a Terraform expression (usually a
+ * variable reference) so the synthesized JSON keeps the article's late binding: changing
+ * `var.regions` at plan time changes the fleet without re-synthesizing.
+ */
+export interface ArticleVpnInstancesProps {
+  /** List expression of region slugs; one instance per element. */
+  readonly regions: string[];
+  readonly image: string;
+  readonly instanceType: string;
+  readonly group: string;
+  readonly authorizedKey: string;
+  readonly rootPassword: string;
+  readonly tailscaleAuthKey: string;
+  /** Label/hostname prefix. @default "tailscale-multi-" */
+  readonly namePrefix?: string;
+  /** @default 256 (MB), as in the article */
+  readonly swapSize?: number;
+  /** @default ["tailscale"] */
+  readonly tags?: string[];
+  /** Logical ID of the resource in the synthesized JSON. @default "vpn" */
+  readonly resourceName?: string;
+}
+
+/**
+ * The article's fleet: `count = length(var.regions)` instances, each installing Tailscale and iperf3
+ * over SSH with a password connection. Parity first; the production `mesh` stack fixes its faults.
+ */
+export class ArticleVpnInstances extends Construct {
+  public readonly instances: Instance;
+
+  constructor(scope: Construct, id: string, props: ArticleVpnInstancesProps) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? "tailscale-multi-";
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(prefix)) {
+      throw new Error(`ArticleVpnInstances.namePrefix: "${prefix}" must be lower-case letters, digits and dashes`);
+    }
+
+    const count = TerraformCount.of(Fn.lengthOf(props.regions));
+    // element() with a modulo, as the article writes it: harmless for count == length, kept for parity.
+    const region = Fn.element(props.regions, Op.mod(count.index, Fn.lengthOf(props.regions)));
+    const name = `${prefix}${region}`;
+
+    const connection: SSHProvisionerConnection = {
+      type: "ssh",
+      user: "root",
+      password: props.rootPassword,
+      host: "${self.ip_address}",
+    };
+    const provisioner: RemoteExecProvisioner = {
+      type: "remote-exec",
+      inline: articleProvisionCommands({ hostname: name, authKey: props.tailscaleAuthKey }),
+      connection,
+    };
+
+    this.instances = new Instance(this, "instance", {
+      count,
+      label: name,
+      image: props.image,
+      region,
+      type: props.instanceType,
+      authorizedKeys: [props.authorizedKey],
+      group: props.group,
+      swapSize: props.swapSize ?? 256,
+      rootPass: props.rootPassword,
+      privateIp: false,
+      tags: props.tags ?? ["tailscale"],
+      provisioners: [provisioner],
+    });
+    this.instances.overrideLogicalId(props.resourceName ?? "vpn");
+  }
+}
