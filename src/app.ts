@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import { ArticleStack } from "./stacks/article-stack";
+import { MeshStack } from "./stacks/mesh-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -7,12 +8,14 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article"] as const;
+export const STACK_NAMES = ["article", "mesh"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
   const app = new App({ outdir: options.outdir, skipBackendValidation: false });
   new ArticleStack(app, "article");
+  // The recommended default: cloud-init delivery, so no node opens SSH to the internet.
+  new MeshStack(app, "mesh");
   return app;
 }
 

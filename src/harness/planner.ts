@@ -4,37 +4,109 @@
  * "apply" by filling unknowns with deterministic placeholders so a state exists afterwards.
  */
 import { createHash } from "crypto";
-import { CtyType, CtyValue, ctyEqual, isDynamic, isObjectValue, isUnknown, typeKind, UNKNOWN } from "./cty";
-import { blockType, JsonAttribute, JsonBlock } from "./schema";
+import {
+  CtyType,
+  CtyValue,
+  ctyEqual,
+  fromStateJson,
+  isDynamic,
+  isObjectValue,
+  isUnknown,
+  isWhollyKnown,
+  typeKind,
+  UNKNOWN,
+} from "./cty";
+import { attributeType, blockType, JsonAttribute, JsonBlock } from "./schema";
 
 // ---------------------------------------------------------------------------------------------
 // planning
 
+/** Per resource type planning facts from the schema side-car (`schemas/<name>.meta.json`). */
+export interface PlanRules {
+  /** Dot-separated paths whose change forces replacement. */
+  readonly requiresReplace?: readonly string[];
+  /**
+   * Paths that force replacement only when the value really changes: null map entries are
+   * ignored, null ≡ empty map ≡ "", and an unknown planned value does not replace.
+   */
+  readonly requiresReplaceConditional?: readonly string[];
+  /** Dot-separated path → value a computed attribute takes when the config leaves it null. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  /**
+   * Framework-style resources: computed attributes the config leaves null become unknown in an
+   * update plan, except those listed here (UseStateForUnknown). Undefined → SDKv2 style: prior
+   * values of computed attributes are kept on update.
+   */
+  readonly useStateForUnknown?: readonly string[];
+}
+
 /**
  * Planned state from Terraform's proposed new state. Core has already merged config and prior
  * state (prior values kept for computed attributes the config leaves null), so a computed
- * attribute still null here has no value yet: on create, or when it never had one. Those become
- * unknown, recursively through nested blocks and nested attribute types.
+ * attribute still null here has no value yet: on create, or when it never had one. Those take
+ * their recorded default or become unknown, recursively through nested blocks and nested
+ * attribute types.
  */
-export function planBlockValue(block: JsonBlock, proposed: CtyValue): CtyValue {
+export function planBlockValue(
+  block: JsonBlock,
+  proposed: CtyValue,
+  defaults: Readonly<Record<string, unknown>> = {},
+  prefix = "",
+): CtyValue {
   if (proposed === null || isUnknown(proposed) || !isObjectValue(proposed)) return proposed;
   const out: Record<string, CtyValue> = { ...proposed };
   for (const [name, attr] of Object.entries(block.attributes ?? {})) {
-    out[name] = planAttribute(attr, proposed[name] ?? null);
+    out[name] = planAttribute(attr, proposed[name] ?? null, defaults, `${prefix}${name}`);
   }
   for (const [name, bt] of Object.entries(block.block_types ?? {})) {
-    out[name] = mapNested(bt.nesting_mode, proposed[name] ?? null, (el) => planBlockValue(bt.block, el));
+    out[name] = mapNested(bt.nesting_mode, proposed[name] ?? null, (el) =>
+      planBlockValue(bt.block, el, defaults, `${prefix}${name}.`),
+    );
   }
   return out;
 }
 
-function planAttribute(attr: JsonAttribute, v: CtyValue): CtyValue {
-  if (v === null) return attr.computed ? UNKNOWN : null;
+function planAttribute(attr: JsonAttribute, v: CtyValue, defaults: Readonly<Record<string, unknown>>, at: string): CtyValue {
+  if (v === null) {
+    if (!attr.computed) return null; // non-computed planned values must equal config
+    return at in defaults ? fromStateJson(defaults[at], attributeType(attr)) : UNKNOWN;
+  }
   if (attr.nested_type && !isUnknown(v)) {
     const nested: JsonBlock = { attributes: attr.nested_type.attributes };
-    return mapNested(attr.nested_type.nesting_mode, v, (el) => planBlockValue(nested, el));
+    return mapNested(attr.nested_type.nesting_mode, v, (el) => planBlockValue(nested, el, defaults, `${at}.`));
   }
   return v;
+}
+
+/**
+ * Full planning step for one managed resource: planned state plus the replacement-forcing paths
+ * that changed. `prior === null` is a create; `proposed === null` a destroy.
+ */
+export function planResource(
+  block: JsonBlock,
+  prior: CtyValue,
+  proposed: CtyValue,
+  config: CtyValue,
+  rules: PlanRules = {},
+): { planned: CtyValue; requiresReplace: PathStep[][] } {
+  if (proposed === null) return { planned: null, requiresReplace: [] };
+  let planned = planBlockValue(block, proposed, rules.defaults ?? {});
+  const type = blockType(block);
+  if (rules.useStateForUnknown && prior !== null && isObjectValue(planned) && !ctyEqual(prior, proposed, type)) {
+    const keep = new Set(rules.useStateForUnknown);
+    const cfg = isObjectValue(config) ? config : {};
+    const next: Record<string, CtyValue> = { ...planned };
+    for (const [name, attr] of Object.entries(block.attributes ?? {})) {
+      if (attr.computed && (cfg[name] ?? null) === null && !keep.has(name) && !(name in (rules.defaults ?? {}))) {
+        next[name] = UNKNOWN;
+      }
+    }
+    planned = next;
+  }
+  const strict = requiresReplacePaths(block, prior, planned, rules.requiresReplace ?? []);
+  const lenient = requiresReplacePaths(block, prior, planned, rules.requiresReplaceConditional ?? [], true);
+  const seen = new Set(strict.map((p) => JSON.stringify(p)));
+  return { planned, requiresReplace: [...strict, ...lenient.filter((p) => !seen.has(JSON.stringify(p)))] };
 }
 
 /** Applies `f` to each object of a nested value according to its nesting mode. */
@@ -70,13 +142,14 @@ export function requiresReplacePaths(
   prior: CtyValue,
   planned: CtyValue,
   dottedPaths: readonly string[],
+  lenient = false,
 ): PathStep[][] {
   if (prior === null || planned === null) return [];
   const type = blockType(block);
   const out: PathStep[][] = [];
   const seen = new Set<string>();
   for (const dotted of dottedPaths) {
-    for (const p of changedPaths(type, prior, planned, dotted.split("."), [])) {
+    for (const p of changedPaths(type, prior, planned, dotted.split("."), [], lenient)) {
       const key = JSON.stringify(p);
       if (!seen.has(key)) {
         seen.add(key);
@@ -87,8 +160,11 @@ export function requiresReplacePaths(
   return out;
 }
 
-function changedPaths(type: CtyType, a: CtyValue, b: CtyValue, segs: string[], at: PathStep[]): PathStep[][] {
-  if (segs.length === 0) return ctyEqual(a, b, type) ? [] : [at];
+function changedPaths(type: CtyType, a: CtyValue, b: CtyValue, segs: string[], at: PathStep[], lenient: boolean): PathStep[][] {
+  if (segs.length === 0) {
+    if (lenient) return isWhollyKnown(b) && !ctyEqual(relaxed(a), relaxed(b), type) ? [at] : [];
+    return ctyEqual(a, b, type) ? [] : [at];
+  }
   const { kind, param } = typeKind(type);
   if (kind === "object") {
     const atys = param as Record<string, CtyType>;
@@ -97,14 +173,14 @@ function changedPaths(type: CtyType, a: CtyValue, b: CtyValue, segs: string[], a
     const av = isObjectValue(a) ? a[head] ?? null : null;
     const bv = isObjectValue(b) ? b[head] ?? null : null;
     if (isUnknown(a) || isUnknown(b)) return [[...at, { attribute_name: head }]];
-    return changedPaths(atys[head], av, bv, rest, [...at, { attribute_name: head }]);
+    return changedPaths(atys[head], av, bv, rest, [...at, { attribute_name: head }], lenient);
   }
   if (kind === "list") {
     if (!Array.isArray(a) || !Array.isArray(b)) return ctyEqual(a, b, type) ? [] : [at];
     const n = Math.max(a.length, b.length);
     const out: PathStep[][] = [];
     for (let i = 0; i < n; i++) {
-      out.push(...changedPaths(param as CtyType, a[i] ?? null, b[i] ?? null, segs, [...at, { element_key_int: i }]));
+      out.push(...changedPaths(param as CtyType, a[i] ?? null, b[i] ?? null, segs, [...at, { element_key_int: i }], lenient));
     }
     return out;
   }
@@ -113,7 +189,9 @@ function changedPaths(type: CtyType, a: CtyValue, b: CtyValue, segs: string[], a
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     const out: PathStep[][] = [];
     for (const k of keys) {
-      out.push(...changedPaths(param as CtyType, a[k] ?? null, b[k] ?? null, segs, [...at, { element_key_string: k }]));
+      out.push(
+        ...changedPaths(param as CtyType, a[k] ?? null, b[k] ?? null, segs, [...at, { element_key_string: k }], lenient),
+      );
     }
     return out;
   }
@@ -126,6 +204,16 @@ function changedPaths(type: CtyType, a: CtyValue, b: CtyValue, segs: string[], a
     return known && JSON.stringify(pa) === JSON.stringify(pb) ? [] : [at];
   }
   return ctyEqual(a, b, type) ? [] : [at];
+}
+
+/** Conditional-replacement view of a value: null map entries dropped, empty map and "" as null. */
+function relaxed(v: CtyValue): CtyValue {
+  if (v === "") return null;
+  if (isObjectValue(v)) {
+    const kept = Object.entries(v).filter(([, x]) => x !== null);
+    return kept.length === 0 ? null : Object.fromEntries(kept);
+  }
+  return v;
 }
 
 /** The values reached by following attribute names through objects and collections. */
@@ -173,6 +261,9 @@ const IPV6_NAME = /ipv6/;
 
 function placeholderString(props: PlaceholderProps, path: string, name: string): string {
   const h = digest(props.typeName, props.stableKey, path);
+  // Numeric strings: provider IDs are often numbers in disguise (linode_instance.firewall_id is a
+  // number fed from linode_firewall.id, a string), and Terraform converts "123" but not "offline-…".
+  if (name === "id" || name.endsWith("_id")) return String(100_000_000 + (h.readUInt32BE(0) % 900_000_000));
   if (IPV6_NAME.test(name)) return `2001:db8::${h.readUInt16BE(0).toString(16)}`;
   if (IPV4_NAME.test(name)) {
     if (props.addresses === "cgnat") {

@@ -58,6 +58,10 @@ export interface ProviderMeta {
   requires_replace?: Record<string, string[]>;
   /** Resource type → paths that force replacement only under some condition (not simulated). */
   requires_replace_conditional?: Record<string, unknown>;
+  /** Resource type → dot-separated path → default a computed attribute takes when config is null. */
+  defaults?: Record<string, Record<string, unknown>>;
+  /** Resource type → attributes that keep their prior value in update plans (framework resources). */
+  use_state_for_unknown?: Record<string, string[]>;
 }
 
 /** One provider the offline server serves. */

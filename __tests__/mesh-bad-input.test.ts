@@ -1,0 +1,76 @@
+import { MeshStackProps } from "../src/stacks/mesh-stack";
+import { synthMesh } from "./helpers/mesh";
+
+// Each bad configuration must stop synthesis with a message that starts with the field's path and
+// says what is allowed. `message` is matched against the whole error text.
+const remote = { delivery: "remote-exec" as const, adminCidrs: ["203.0.113.0/24"] };
+const cases: [string, MeshStackProps, RegExp][] = [
+  ["unknown region", { regions: ["xx-nowhere"] }, /^regions\[0\]: unknown Linode region "xx-nowhere"; valid regions: ap-west, .*ap-northeast/],
+  ["region slug in wrong case", { regions: ["US-EAST"] }, /^regions\[0\]: unknown Linode region/],
+  ["duplicate region", { regions: ["us-east", "eu-west", "us-east"] }, /^regions: "us-east" appears more than once/],
+  ["empty region list", { regions: [] }, /^regions: must be a non-empty list/],
+  ["zero nodes per region", { nodesPerRegion: 0 }, /^nodesPerRegion: 0 must be a whole number from 1 to 100/],
+  ["fractional nodes per region", { nodesPerRegion: 1.5 }, /^nodesPerRegion: 1.5 must be a whole number/],
+  ["too many nodes per region", { nodesPerRegion: 101 }, /^nodesPerRegion: 101 must be a whole number from 1 to 100/],
+  ["too many nodes overall", { regions: ["us-east", "eu-west", "ap-south", "us-west", "fr-par", "nl-ams", "se-sto", "es-mad", "it-mil", "jp-osa", "br-gru", "in-maa", "id-cgk", "us-lax", "us-mia", "us-sea", "au-mel", "gb-lon", "de-fra-2", "sg-sin-2", "jp-tyo-3"], nodesPerRegion: 100 }, /^nodesPerRegion: 21 regions × 100 = 2100 nodes; at most 2000/],
+  ["label over 64 characters", { namePrefix: `${"a".repeat(58)}-` }, /^nodes\[0\] label \(namePrefix \+ name\): "a{58}-ap-west" is not a valid Linode label \(3-64 characters/],
+  ["underscore in hostname", { namePrefix: "mesh_" }, /^nodes\[0\] hostname \(namePrefix \+ name\): "mesh_ap-west" is not a valid hostname \(1-63 lower-case/],
+  ["upper case in hostname", { namePrefix: "Mesh-" }, /^nodes\[0\] hostname .*"Mesh-ap-west" is not a valid hostname/],
+  ["doubled dash in label", { namePrefix: "mesh--" }, /^nodes\[0\] label \(namePrefix \+ name\): "mesh--ap-west" is not a valid Linode label.*no '--'/],
+  ["dot in hostname", { namePrefix: "mesh." }, /^nodes\[0\] hostname .*is not a valid hostname/],
+  ["instance type without generation", { instanceType: "standard-8" }, /^instanceType: "standard-8" is not a Linode plan ID like 'g6-standard-2'/],
+  ["instance type without size", { instanceType: "g6-standard" }, /^instanceType: "g6-standard" is not a Linode plan ID/],
+  ["instance type with spaces", { instanceType: "g6 standard 2" }, /^instanceType: /],
+  ["unsupported image", { image: "linode/centos7" }, /^image: .*linode\/centos7.*linode\/ubuntu22\.04/s],
+  ["image without namespace", { image: "ubuntu22.04" }, /^image: /],
+  ["unknown delivery", { delivery: "ssh" as any }, /^delivery: "ssh" is not one of "cloud-init", "remote-exec"/],
+  ["unknown key mode", { authKeyMode: "magic" as any }, /^authKeyMode: "magic" is not one of "managed", "premade"/],
+  ["remote-exec without admin networks", { delivery: "remote-exec" }, /^adminCidrs: remote-exec delivery connects over SSH: give the admin networks/],
+  ["CIDR prefix too long", { ...remote, adminCidrs: ["10.0.0.0/33"] }, /^adminCidrs\[0\]: "10.0.0.0\/33" is not a CIDR block/],
+  ["CIDR with host bits", { ...remote, adminCidrs: ["203.0.113.7/24"] }, /^adminCidrs\[0\]: .*host bits zero/],
+  ["not a CIDR", { ...remote, adminCidrs: ["office"] }, /^adminCidrs\[0\]: "office" is not a CIDR block/],
+  ["bare address without prefix", { ...remote, adminCidrs: ["203.0.113.7"] }, /^adminCidrs\[0\]: /],
+  ["IPv6 prefix too long", { ...remote, adminCidrs: ["2001:db8::/129"] }, /^adminCidrs\[0\]: /],
+  ["second CIDR bad", { ...remote, adminCidrs: ["203.0.113.0/24", "300.1.1.0/24"] }, /^adminCidrs\[1\]: "300.1.1.0\/24"/],
+  ["tag without prefix", { policy: { meshTag: "mesh" } }, /^policy\.meshTag: "mesh" is not a valid Tailscale tag \('tag:' followed by a letter/],
+  ["tag starting with a digit", { policy: { meshTag: "tag:1mesh" } }, /^policy\.meshTag: "tag:1mesh" is not a valid Tailscale tag/],
+  ["tag with a space", { policy: { meshTag: "tag:my mesh" } }, /^policy\.meshTag: /],
+  ["no admins", { policy: { admins: [] } }, /^policy\.admins: must name at least one admin/],
+  ["admin that is no selector", { policy: { admins: ["bob"] } }, /^policy\.admins: "bob" is not an autogroup:…, group:… or user@domain selector/],
+  ["bad SSH user", { policy: { sshUsers: ["Root!"] } }, /^policy\.sshUsers: "Root!" is not a Unix user name/],
+  ["key expiry too short", { keyExpirySeconds: 10 }, /^authKey\.expirySeconds: 10 must be a whole number from 300 to 7776000/],
+  ["key expiry too long", { keyExpirySeconds: 1e9 }, /^authKey\.expirySeconds: /],
+  ["nodes and regions together", { nodes: [{ name: "a1", region: "us-east" }], regions: ["us-east"] }, /^nodes: give either nodes, or regions\/nodesPerRegion, not both/],
+  ["empty node list", { nodes: [] }, /^nodes: must be a non-empty list/],
+  ["duplicate node names", { nodes: [{ name: "a1", region: "us-east" }, { name: "a1", region: "eu-west" }] }, /^nodes\[\]\.name: "a1" appears more than once/],
+  ["node in unknown region", { nodes: [{ name: "a1", region: "mars-1" }] }, /^nodes\[0\]\.region: unknown Linode region "mars-1"/],
+  ["node name with underscore", { nodes: [{ name: "a_1", region: "us-east" }] }, /^nodes\[0\]\.name: "a_1" is not a valid hostname/],
+  ["node with bad plan", { nodes: [{ name: "a1", region: "us-east", instanceType: "big" }] }, /^nodes\[0\]\.instanceType: "big" is not a Linode plan ID/],
+  ["bad tailscale version pin", { tailscaleVersion: "latest" }, /^tailscaleVersion: /],
+];
+
+test(`at least 30 bad configurations are tabled (${cases.length})`, () => {
+  expect(cases.length).toBeGreaterThanOrEqual(30);
+});
+
+test.each(cases)("rejects %s at synthesis", (_name, props, message) => {
+  let error: unknown;
+  try {
+    synthMesh(props);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(message);
+});
+
+test("the defaults synthesize (the table's failures come from the bad values)", () => {
+  expect(() => synthMesh()).not.toThrow();
+  expect(() => synthMesh(remote)).not.toThrow();
+});
+
+test("a prefix valid for nodes but too long for the firewall label names the derived field", () => {
+  expect(() => synthMesh({ namePrefix: `${"b".repeat(25)}-` })).toThrow(
+    /^firewall label \(namePrefix \+ "firewall"\): .* is longer than 32 characters/,
+  );
+});

@@ -1,0 +1,149 @@
+import { ARTICLE_REGIONS } from "../src/catalog/regions";
+import { synthesizedStack } from "./helpers/synth";
+import { synthMesh, withoutMetadata } from "./helpers/mesh";
+
+const decodeUserData = (node: any): string => {
+  const m = /^\$\{base64encode\((".*")\)\}$/s.exec(node.metadata[0].user_data);
+  if (!m) throw new Error("user_data is not a base64encode() of a quoted template");
+  return JSON.parse(m[1]); // HCL quoted-string escapes used here are a subset of JSON's
+};
+
+describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
+  const stack = synthesizedStack("mesh");
+  const node = stack.resource.linode_instance.node;
+
+  test("snapshot of the synthesized JSON", () => {
+    expect(stack).toMatchSnapshot();
+  });
+
+  test("one node per region, for_each keyed by region slug", () => {
+    expect(Object.keys(node.for_each).sort()).toEqual([...ARTICLE_REGIONS].sort());
+    expect(node.for_each["ap-northeast"]).toEqual({
+      region: "ap-northeast",
+      label: "mesh-ap-northeast",
+      hostname: "mesh-ap-northeast",
+      type: "g6-standard-2",
+    });
+    expect(node.region).toBe("${each.value.region}");
+    expect(node.label).toBe("${each.value.label}");
+    expect(node.count).toBeUndefined();
+  });
+
+  test("no root password and no secret value anywhere", () => {
+    const text = JSON.stringify(stack);
+    expect(node.root_pass).toBeUndefined();
+    expect(stack.resource.random_string).toBeUndefined();
+    expect(text).not.toMatch(/tskey-[a-z]+-[A-Za-z0-9]/);
+    for (const v of ["linode_token", "tailscale_api_key"]) expect(stack.variable[v].sensitive).toBe(true);
+    expect(stack.variable.linode_token.default).toBeUndefined();
+  });
+
+  test("firewall: inbound DROP, WireGuard UDP 41641 and ICMP only, outbound ACCEPT, attached at creation", () => {
+    const fw = stack.resource.linode_firewall.mesh;
+    expect(fw.inbound_policy).toBe("DROP");
+    expect(fw.outbound_policy).toBe("ACCEPT");
+    expect(fw.inbound.map((r: any) => [r.protocol, r.ports ?? null])).toEqual([
+      ["UDP", "41641"],
+      ["ICMP", null],
+    ]);
+    expect(node.firewall_id).toBe("${linode_firewall.mesh.id}");
+  });
+
+  test("managed keys: one single-use, pre-authorised, tagged key per node, minted after the policy", () => {
+    const key = stack.resource.tailscale_tailnet_key.node;
+    expect(key.for_each).toEqual(node.for_each);
+    expect(key).toMatchObject({ reusable: false, ephemeral: false, preauthorized: true, tags: ["tag:mesh"], expiry: 3600, recreate_if_invalid: "never" });
+    expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
+  });
+
+  test("policy: mesh to mesh, admins to SSH, nothing else", () => {
+    const policy = JSON.parse(stack.resource.tailscale_acl.mesh.acl);
+    expect(policy.tagOwners).toEqual({ "tag:mesh": ["autogroup:admin"] });
+    expect(policy.acls).toEqual([
+      { action: "accept", src: ["tag:mesh"], dst: ["tag:mesh:*"] },
+      { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh:22"] },
+    ]);
+    expect(policy.ssh).toEqual([{ action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] }]);
+    expect(stack.resource.tailscale_acl.mesh.overwrite_existing_content).toBe(false);
+  });
+
+  test("cloud-init user_data carries the bootstrap script, key only inside its heredoc", () => {
+    expect(node.provisioner).toBeUndefined();
+    const script = decodeUserData(node);
+    expect(script.startsWith("#!/bin/bash\n")).toBe(true);
+    expect(script).toContain("${tailscale_tailnet_key.node[each.key].key}");
+    expect(script).toContain("--hostname=${each.value.hostname}");
+    expect(script).toContain("--advertise-tags=tag:mesh");
+    expect(script).not.toContain("curl -fsSL https://tailscale.com/install.sh | sh");
+    const keyLines = script.split("\n").filter((l) => l.includes("tailscale_tailnet_key"));
+    expect(keyLines).toEqual(["${tailscale_tailnet_key.node[each.key].key}"]);
+    // Every bash expansion reached Terraform escaped, so Terraform leaves it to bash.
+    const unescaped = script.replace(/\$\$\{/g, "").match(/\$\{[^}]*\}/g) ?? [];
+    expect([...new Set(unescaped)].sort()).toEqual(["${each.value.hostname}", "${tailscale_tailnet_key.node[each.key].key}"]);
+    expect(node.lifecycle.ignore_changes).toEqual(["metadata"]);
+  });
+
+  test("outputs: per-node label, region, public IPv4 and tailnet hostname", () => {
+    expect(stack.output.nodes.value).toBe(
+      "${{ for key, val in linode_instance.node: key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }}",
+    );
+  });
+});
+
+describe("for_each churn, at synthesis", () => {
+  test("removing one region from the middle changes only that region's map entries", () => {
+    const all = withoutMetadata(synthMesh());
+    const fewer = withoutMetadata(synthMesh({ regions: ARTICLE_REGIONS.filter((r) => r !== "us-ord") }));
+    // Put the removed entry back: everything else must be byte-identical.
+    const restored = JSON.parse(JSON.stringify(fewer));
+    for (const [type, name] of [["linode_instance", "node"], ["tailscale_tailnet_key", "node"]]) {
+      expect(restored.resource[type][name].for_each["us-ord"]).toBeUndefined();
+      restored.resource[type][name].for_each["us-ord"] = all.resource[type][name].for_each["us-ord"];
+    }
+    const sortKeys = (x: any): any =>
+      Array.isArray(x) ? x.map(sortKeys) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys(x[k])])) : x;
+    expect(JSON.stringify(sortKeys(restored))).toBe(JSON.stringify(sortKeys(all)));
+  });
+});
+
+describe("remote-exec delivery (as the article), with SSH from admin networks", () => {
+  const stack = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24", "2001:db8::/48"] });
+  const node = stack.resource.linode_instance.node;
+
+  test("SSH rule only from the admin networks, split by family", () => {
+    const ssh = stack.resource.linode_firewall.mesh.inbound.find((r: any) => r.label === "ssh-admin");
+    expect(ssh).toEqual({
+      label: "ssh-admin",
+      action: "ACCEPT",
+      protocol: "TCP",
+      ports: "22",
+      ipv4: expect.stringMatching(/^\$\{\[\s*for key, val in (toset\()?var\.admin_cidrs\)?\s*:\s*val if !strcontains\(val, ":"\)\s*\]\}$/),
+      ipv6: expect.stringMatching(/^\$\{\[\s*for key, val in (toset\()?var\.admin_cidrs\)?\s*:\s*val if strcontains\(val, ":"\)\s*\]\}$/),
+    });
+  });
+
+  test("provisioner runs the script with bash, removes its uploaded copy, connects by key", () => {
+    const [p] = node.provisioner;
+    const rexec = p["remote-exec"];
+    expect(rexec.inline[0]).toBe("#!/bin/bash");
+    expect(rexec.inline[1]).toBe('rm -f -- "$0"');
+    expect(rexec.inline[2]).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
+    expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${self.ip_address}", private_key: "${var.ssh_private_key}" });
+    expect(rexec.connection.password).toBeUndefined();
+    expect(node.authorized_keys).toBe("${var.ssh_public_keys}");
+    expect(stack.variable.ssh_private_key.sensitive).toBe(true);
+    expect(stack.variable.admin_cidrs.default).toEqual(["203.0.113.0/24", "2001:db8::/48"]);
+    expect(stack.variable.admin_cidrs.validation).toHaveLength(2);
+  });
+});
+
+describe("pre-made key mode", () => {
+  const stack = synthMesh({ authKeyMode: "premade" });
+  test("no tailscale provider or resources; the key is a sensitive, validated variable", () => {
+    expect(stack.provider.tailscale).toBeUndefined();
+    expect(stack.resource.tailscale_tailnet_key).toBeUndefined();
+    expect(stack.variable.tailscale_auth_key).toMatchObject({ sensitive: true, nullable: false, type: "string" });
+    expect(stack.variable.tailscale_auth_key.validation[0].condition).toContain('startswith(var.tailscale_auth_key, "tskey-")');
+    expect(decodeUserData(stack.resource.linode_instance.node)).toContain("\n${var.tailscale_auth_key}\n");
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Every rendered variant of the bootstrap (and the helper it installs) passes `bash -n` and
+ * `shellcheck` at its default (style) severity. Needs the Debian package `shellcheck`; without it the
+ * shellcheck test is skipped with the reason printed.
+ */
+
+import { spawnSync } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { NodeBootstrapOptions, renderNodeBootstrapScript, renderUdpGroScript } from "../src/provisioning";
+import { baseOptions, probe } from "./fixtures/provisioning/helpers";
+
+type Distro = NodeBootstrapOptions["distro"];
+const DISTROS: Distro[] = [
+  { id: "ubuntu", codename: "jammy" },
+  { id: "ubuntu", codename: "noble" },
+  { id: "debian", codename: "bookworm" },
+];
+
+/**
+ * Each distro with every on/off combination of pin, ssh, iperf3, tuning and routes would be 96 files;
+ * instead every toggle is seen both ways for every distro (the distro only changes URLs), plus the
+ * all-on and all-off corners.
+ */
+function variants(): Array<[string, NodeBootstrapOptions]> {
+  const out: Array<[string, NodeBootstrapOptions]> = [];
+  const toggles: Array<Partial<NodeBootstrapOptions>> = [
+    {},
+    { tailscaleVersion: "1.90.6", ssh: false },
+    { iperf3: false, tuning: false },
+    { advertiseRoutes: ["10.0.0.0/16", "fd7a:115c:a1e0:ab12::/64"], acceptRoutes: true, iperf3: { port: 5301 } },
+    {
+      tailscaleVersion: "1.88.3",
+      tailscaleTrack: "unstable",
+      ssh: false,
+      iperf3: false,
+      tuning: false,
+      advertiseTags: [],
+      waitTimeoutSeconds: 30,
+    },
+    {
+      tailscaleVersion: "1.90.6",
+      advertiseTags: ["tag:mesh", "tag:router"],
+      advertiseRoutes: ["192.168.0.0/24"],
+      acceptRoutes: true,
+      iperf3: { port: 80 },
+    },
+  ];
+  for (const distro of DISTROS) {
+    toggles.forEach((t, i) => out.push([`${distro.id}-${distro.codename}-${i}`, baseOptions({ distro, ...t })]));
+  }
+  return out;
+}
+
+describe("rendered scripts are valid bash", () => {
+  let dir: string;
+  const files: string[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "provisioning-shellcheck-"));
+    for (const [name, o] of variants()) {
+      const f = join(dir, `${name}.sh`);
+      writeFileSync(f, renderNodeBootstrapScript(o));
+      files.push(f);
+    }
+    const helper = join(dir, "mesh-udp-gro.sh");
+    writeFileSync(helper, renderUdpGroScript());
+    files.push(helper);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("bash -n accepts every variant", () => {
+    expect(files.length).toBe(DISTROS.length * 6 + 1);
+    for (const f of files) {
+      const r = spawnSync("bash", ["-n", f], { encoding: "utf8" });
+      expect({ file: f, status: r.status, stderr: r.stderr }).toEqual({ file: f, status: 0, stderr: "" });
+    }
+  });
+
+  const missing = probe("shellcheck", ["--version"]);
+  if (missing) {
+    // eslint-disable-next-line no-console
+    console.warn(`SKIPPED shellcheck of rendered scripts: ${missing} (install the Debian package "shellcheck")`);
+  }
+  (missing ? test.skip : test)("shellcheck finds nothing in any variant", () => {
+    // One process for all files keeps this well under a few seconds.
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "--format=gcc", ...files], {
+      encoding: "utf8",
+      timeout: 50_000,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  (missing ? test.skip : test)("shellcheck does flag a broken variant (the check is live)", () => {
+    const broken = join(dir, "broken.sh");
+    const good = renderNodeBootstrapScript(baseOptions());
+    const bad = good.replace('mv -f "$tmp" "$path"', "mv -f $tmp $path");
+    expect(bad).not.toBe(good);
+    writeFileSync(broken, bad);
+    const r = spawnSync("shellcheck", ["--shell=bash", "--format=gcc", broken], { encoding: "utf8" });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/SC2086/);
+  });
+});

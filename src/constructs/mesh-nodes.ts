@@ -1,0 +1,195 @@
+import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "cdktf";
+import { Construct } from "constructs";
+import { Instance } from "../../.gen/providers/linode/instance";
+import { distroForImage, renderNodeBootstrapScript } from "../provisioning";
+import {
+  fail,
+  requireHostname,
+  requireInstanceType,
+  requireLinodeLabel,
+  requireNonEmpty,
+  requireRegion,
+  requireTailscaleTag,
+  requireUnique,
+} from "../validation";
+import { fillTemplateSlots, hclQuotedTemplate } from "./terraform-template";
+
+/** One node of the mesh. */
+export interface MeshNodeSpec {
+  /** Node name: the for_each key, and (with the label prefix) its Linode label and tailnet hostname. */
+  readonly name: string;
+  readonly region: string;
+  /** Plan for this node. @default the MeshNodes instanceType */
+  readonly instanceType?: string;
+}
+
+export type BootstrapDelivery = "remote-exec" | "cloud-init";
+
+export interface MeshNodesProps {
+  readonly nodes: readonly MeshNodeSpec[];
+  /** Prepended to node names for labels and hostnames. @default "mesh-" */
+  readonly namePrefix?: string;
+  /** @default "linode/ubuntu24.04" */
+  readonly image?: string;
+  /** @default "g6-standard-2" */
+  readonly instanceType?: string;
+  /** Linode tags on every instance. @default ["tailscale", "mesh"] */
+  readonly linodeTags?: readonly string[];
+  /** Tailscale tags the nodes advertise. */
+  readonly advertiseTags: readonly string[];
+  /** Expression for the current node's auth key (see NodeAuthKeys.keyForEachNode). */
+  readonly authKey: string;
+  /** How the bootstrap script reaches the node. @default "remote-exec" */
+  readonly delivery?: BootstrapDelivery;
+  /** Public SSH keys put in root's authorized_keys (values or a list expression). */
+  readonly authorizedKeys?: string[];
+  /** Private key remote-exec connects with (remote-exec only). @default none: ssh-agent */
+  readonly sshPrivateKey?: string;
+  /** Whether remote-exec uses ssh-agent: "true", "false" or a bool expression. @default "true" when no private key */
+  readonly sshAgent?: string;
+  /** Cloud Firewall every node is created behind (attached at creation: never exposed without it). */
+  readonly firewallId?: number;
+  /** Pin a Tailscale version, e.g. "1.90.6". @default latest from the stable track */
+  readonly tailscaleVersion?: string;
+  /** iperf3 server port on the tailnet address; false for none. @default 5201 */
+  readonly iperf3Port?: number | false;
+  /** Kernel tuning for long fat paths. @default true */
+  readonly tuning?: boolean;
+  /** Logical ID of the instance resource. @default "node" */
+  readonly resourceName?: string;
+}
+
+/** Attributes of a node the stack's outputs and other constructs use. */
+export interface MeshNodeInfo {
+  readonly name: string;
+  readonly region: string;
+  readonly label: string;
+  readonly hostname: string;
+  readonly type: string;
+}
+
+// Slot markers: valid in every field they stand in for (hostname rules), unique in the script.
+const HOSTNAME_SLOT = "meshnodehostnameslot";
+const AUTH_KEY_SLOT = "MESH_NODE_AUTH_KEY_SLOT";
+
+/**
+ * Mesh nodes: one `linode_instance` per node, for_each keyed by node name, so adding or removing a
+ * node touches only that node. Each node installs Tailscale from the signed apt repository, joins
+ * with its tags, and runs an iperf3 server on its tailnet address.
+ */
+export class MeshNodes extends Construct {
+  public readonly instances: Instance;
+  public readonly nodes: readonly MeshNodeInfo[];
+  /** Iterator over the node map; other for_each resources reuse it to share keys. */
+  public readonly iterator: MapTerraformIterator;
+
+  constructor(scope: Construct, id: string, props: MeshNodesProps) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? "mesh-";
+    const image = props.image ?? "linode/ubuntu24.04";
+    const defaultType = props.instanceType ?? "g6-standard-2";
+    const delivery = props.delivery ?? "remote-exec";
+    if (delivery !== "remote-exec" && delivery !== "cloud-init") {
+      fail("delivery", `${JSON.stringify(delivery)} is not "remote-exec" or "cloud-init"`);
+    }
+    requireInstanceType("instanceType", defaultType);
+    const distro = distroForImage(image);
+    props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
+    if (delivery === "remote-exec" && !props.authorizedKeys) {
+      fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
+    }
+
+    this.nodes = planMeshNodes(props.nodes, prefix, defaultType);
+    this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
+
+    // One script template for every node; the per-node parts are Terraform expressions.
+    const script = renderNodeBootstrapScript({
+      hostname: HOSTNAME_SLOT,
+      advertiseTags: [...props.advertiseTags],
+      distro,
+      authKey: AUTH_KEY_SLOT,
+      tailscaleVersion: props.tailscaleVersion,
+      ssh: true,
+      iperf3: props.iperf3Port === false ? false : { port: props.iperf3Port ?? 5201 },
+      tuning: props.tuning ?? true,
+    });
+    const scriptTemplate = fillTemplateSlots(script, {
+      [HOSTNAME_SLOT]: "${each.value.hostname}",
+      [AUTH_KEY_SLOT]: props.authKey,
+    });
+
+    const provisioners: RemoteExecProvisioner[] = [];
+    if (delivery === "remote-exec") {
+      provisioners.push({
+        type: "remote-exec",
+        // Terraform uploads inline commands as one script; the first line picks bash, the second
+        // removes the uploaded copy (it holds the auth key) while bash keeps reading it.
+        inline: ["#!/bin/bash", 'rm -f -- "$0"', scriptTemplate],
+        connection: {
+          type: "ssh",
+          user: "root",
+          host: "${self.ip_address}",
+          ...(props.sshPrivateKey ? { privateKey: props.sshPrivateKey } : {}),
+          agent: props.sshAgent ?? String(!props.sshPrivateKey),
+          timeout: "10m",
+        },
+      });
+    }
+
+    this.instances = new Instance(this, "instance", {
+      forEach: this.iterator,
+      label: this.iterator.getString("label"),
+      region: this.iterator.getString("region"),
+      type: this.iterator.getString("type"),
+      image,
+      tags: [...(props.linodeTags ?? ["tailscale", "mesh"])],
+      // No root password: the provider sets a random one it does not keep; access is by SSH key or
+      // Tailscale SSH only.
+      authorizedKeys: props.authorizedKeys,
+      firewallId: props.firewallId,
+      privateIp: false,
+      // Built as an expression by hand: cdktf's Fn helpers refuse literal text containing `${`.
+      metadata: delivery === "cloud-init" ? [{ userData: `\${base64encode(${hclQuotedTemplate(scriptTemplate)})}` }] : undefined,
+      provisioners: provisioners.length ? provisioners : undefined,
+      lifecycle:
+        delivery === "cloud-init"
+          ? // user_data is read once at first boot; a new script must not silently replace every node.
+            { ignoreChanges: ["metadata"] }
+          : undefined,
+    });
+    this.instances.overrideLogicalId(props.resourceName ?? "node");
+  }
+}
+
+/**
+ * Validates node specs and derives each node's label, hostname and plan. Pure, so the stack and other
+ * constructs (auth keys) can build the same node map before any resource exists.
+ */
+export function planMeshNodes(
+  specs: readonly MeshNodeSpec[],
+  namePrefix = "mesh-",
+  defaultType = "g6-standard-2",
+): MeshNodeInfo[] {
+  requireNonEmpty("nodes", specs);
+  requireInstanceType("instanceType", defaultType);
+  const nodes = specs.map((n, i) => {
+    const field = `nodes[${i}]`;
+    requireHostname(`${field}.name`, n.name);
+    requireRegion(`${field}.region`, n.region);
+    const type = n.instanceType ?? defaultType;
+    requireInstanceType(`${field}.instanceType`, type);
+    const label = `${namePrefix}${n.name}`;
+    requireLinodeLabel(`${field} label (namePrefix + name)`, label);
+    requireHostname(`${field} hostname (namePrefix + name)`, label);
+    return { name: n.name, region: n.region, label, hostname: label, type };
+  });
+  requireUnique("nodes[].name", nodes.map((n) => n.name));
+  return nodes;
+}
+
+/** The literal map resources iterate over with for_each, keyed by node name. */
+export function nodeMap(nodes: readonly MeshNodeInfo[]): Record<string, Omit<MeshNodeInfo, "name">> {
+  const map: Record<string, Omit<MeshNodeInfo, "name">> = {};
+  for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };
+  return map;
+}

@@ -1,0 +1,57 @@
+import { TerraformIterator, TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
+import { TailnetPolicy } from "./tailnet-policy";
+import { requireIntegerInRange } from "../validation";
+
+/** Where nodes get the auth key they join the tailnet with. */
+export type NodeAuthKeySource =
+  /** Terraform mints one single-use, pre-authorised, tagged key per node (needs tailnet API access). */
+  | { readonly kind: "managed"; readonly policy: TailnetPolicy; readonly expirySeconds?: number }
+  /** A key made by hand, passed in a sensitive variable (for users who can't give Terraform API access). */
+  | { readonly kind: "premade"; readonly variable: TerraformVariable };
+
+export interface NodeAuthKeysProps {
+  readonly source: NodeAuthKeySource;
+  /** The node map the mesh iterates over; managed keys use the same keys, so they come and go with nodes. */
+  readonly nodes: TerraformIterator;
+  /** Tags the keys carry (managed keys only). */
+  readonly tags: readonly string[];
+  /** Logical ID of the managed key resource. @default "node" */
+  readonly resourceName?: string;
+}
+
+export class NodeAuthKeys extends Construct {
+  /** The managed key resource (for_each over nodes); undefined for a pre-made key. Escape hatch. */
+  public readonly keys?: TailnetKey;
+  /** Expression for the current node's key, valid inside a resource iterating over the same nodes. */
+  public readonly keyForEachNode: string;
+
+  constructor(scope: Construct, id: string, props: NodeAuthKeysProps) {
+    super(scope, id);
+    const source = props.source;
+    if (source.kind === "premade") {
+      this.keyForEachNode = source.variable.stringValue;
+      return;
+    }
+    // A key only has to live from `apply` until the node boots and joins: an hour by default.
+    const expiry = source.expirySeconds ?? 3600;
+    requireIntegerInRange("authKey.expirySeconds", expiry, 300, 90 * 24 * 3600);
+    const name = props.resourceName ?? "node";
+    this.keys = new TailnetKey(this, "key", {
+      forEach: props.nodes,
+      description: "mesh node bootstrap",
+      reusable: false,
+      ephemeral: false,
+      preauthorized: true,
+      expiry,
+      tags: [...props.tags],
+      // Single-use keys are spent once the node has joined; never mint a new one (and churn the node).
+      recreateIfInvalid: "never",
+      // The policy must own the tags before a tagged key can be minted.
+      dependsOn: [source.policy.acl],
+    });
+    this.keys.overrideLogicalId(name);
+    this.keyForEachNode = `\${tailscale_tailnet_key.${name}[each.key].key}`;
+  }
+}

@@ -1,0 +1,86 @@
+import { TerraformIterator, Token } from "cdktf";
+import { Construct } from "constructs";
+import { Firewall, FirewallInbound } from "../../.gen/providers/linode/firewall";
+import { fail, requireCidr, requireIntegerInRange, requireLinodeLabel } from "../validation";
+
+export interface NodeFirewallProps {
+  /** Firewall label (Linode label rules, at most 32 characters). */
+  readonly label: string;
+  /** How errors name the label's field, when it was derived from another input. @default "firewall.label" */
+  readonly labelField?: string;
+  /** Source networks allowed to reach SSH (tcp/22). Empty means no SSH rule at all. */
+  readonly sshSourceCidrs: readonly string[];
+  /** UDP port peers use for direct WireGuard paths. @default 41641 (tailscaled's default) */
+  readonly tailscaleUdpPort?: number;
+  /** Accept ICMP/ICMPv6 from anywhere (ping, path MTU discovery). @default true */
+  readonly allowIcmp?: boolean;
+  /** Extra inbound rules, appended after the built-in ones. */
+  readonly extraInbound?: readonly FirewallInbound[];
+  readonly tags?: readonly string[];
+  /** Logical ID in the synthesized JSON. @default "mesh" */
+  readonly resourceName?: string;
+}
+
+/**
+ * A Linode Cloud Firewall for mesh nodes: inbound DROP except direct WireGuard (UDP 41641, so peers
+ * don't fall back to a DERP relay), ICMP, and SSH from the admin networks; outbound ACCEPT.
+ */
+export class NodeFirewall extends Construct {
+  public readonly firewall: Firewall;
+
+  constructor(scope: Construct, id: string, props: NodeFirewallProps) {
+    super(scope, id);
+    const labelField = props.labelField ?? "firewall.label";
+    requireLinodeLabel(labelField, props.label);
+    if (props.label.length > 32) fail(labelField, `${JSON.stringify(props.label)} is longer than 32 characters (Linode's limit for firewall labels)`);
+    const port = props.tailscaleUdpPort ?? 41641;
+    requireIntegerInRange("firewall.tailscaleUdpPort", port, 1, 65535);
+    // A literal list is checked here; a variable's list is checked by its own validation block.
+    const cidrsAreToken = Token.isUnresolved(props.sshSourceCidrs);
+    if (!cidrsAreToken) props.sshSourceCidrs.forEach((c, i) => requireCidr(`firewall.sshSourceCidrs[${i}]`, c));
+
+    const everywhere = { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] };
+    // Linode wants IPv4 and IPv6 sources in separate lists; a runtime list is split by Terraform.
+    const split = (cidrs: readonly string[]) => {
+      if (!cidrsAreToken) {
+        return { ipv4: cidrs.filter((c) => !c.includes(":")), ipv6: cidrs.filter((c) => c.includes(":")) };
+      }
+      const it = TerraformIterator.fromList(cidrs as string[]);
+      return {
+        ipv4: Token.asList(it.forExpressionForList('val if !strcontains(val, ":")')),
+        ipv6: Token.asList(it.forExpressionForList('val if strcontains(val, ":")')),
+      };
+    };
+    const inbound: FirewallInbound[] = [
+      { label: "tailscale-wireguard", action: "ACCEPT", protocol: "UDP", ports: String(port), ...everywhere },
+    ];
+    if (props.allowIcmp ?? true) {
+      // Linode's ICMP protocol covers ICMPv6 for the IPv6 sources.
+      inbound.push({ label: "icmp", action: "ACCEPT", protocol: "ICMP", ...everywhere });
+    }
+    if (cidrsAreToken || props.sshSourceCidrs.length > 0) {
+      const s = split(props.sshSourceCidrs);
+      inbound.push({
+        label: "ssh-admin",
+        action: "ACCEPT",
+        protocol: "TCP",
+        ports: "22",
+        ...(cidrsAreToken || s.ipv4.length ? { ipv4: s.ipv4 } : {}),
+        ...(cidrsAreToken || s.ipv6.length ? { ipv6: s.ipv6 } : {}),
+      });
+    }
+    inbound.push(...(props.extraInbound ?? []));
+
+    this.firewall = new Firewall(this, "firewall", {
+      label: props.label,
+      inboundPolicy: "DROP",
+      outboundPolicy: "ACCEPT",
+      inbound,
+      tags: props.tags ? [...props.tags] : undefined,
+      // Nodes attach themselves at creation (linode_instance.firewall_id), so the firewall must not
+      // try to reconcile its device list against what it did not create.
+      lifecycle: { ignoreChanges: ["linodes"] },
+    });
+    this.firewall.overrideLogicalId(props.resourceName ?? "mesh");
+  }
+}

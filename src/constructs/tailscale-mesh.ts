@@ -1,0 +1,85 @@
+import { TerraformIterator, TerraformVariable, Token } from "cdktf";
+import { Construct } from "constructs";
+import { MeshNodes, MeshNodesProps, nodeMap, planMeshNodes } from "./mesh-nodes";
+import { NodeAuthKeys } from "./node-auth-keys";
+import { NodeFirewall } from "./node-firewall";
+import { TailnetPolicy, TailnetPolicyProps } from "./tailnet-policy";
+import { fail } from "../validation";
+
+export interface TailscaleMeshProps
+  extends Omit<MeshNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys"> {
+  /** Tailscale policy (managed keys only); its mesh tag is what nodes advertise. */
+  readonly policy?: TailnetPolicyProps;
+  /**
+   * "managed": the tailscale provider writes the policy and mints a single-use key per node.
+   * "premade": nodes use the key in `premadeAuthKey` and the tailnet is not touched.
+   * @default "managed"
+   */
+  readonly authKeyMode?: "managed" | "premade";
+  /** Sensitive variable holding a pre-made key (premade mode). */
+  readonly premadeAuthKey?: TerraformVariable;
+  /** Lifetime of managed keys. @default 3600 */
+  readonly keyExpirySeconds?: number;
+  /** Networks allowed to SSH to nodes' public addresses; required for remote-exec delivery. */
+  readonly sshSourceCidrs?: readonly string[];
+  /** Public SSH keys for root. Required for remote-exec delivery. */
+  readonly authorizedKeys?: string[];
+  /** Label of the shared Cloud Firewall. @default "<namePrefix>firewall" */
+  readonly firewallLabel?: string;
+}
+
+/**
+ * A Tailscale full mesh over Linode regions: policy and keys (managed or pre-made), one Cloud Firewall,
+ * and the nodes. Each part stays reachable as a property for overrides.
+ */
+export class TailscaleMesh extends Construct {
+  public readonly policy?: TailnetPolicy;
+  public readonly authKeys: NodeAuthKeys;
+  public readonly firewall: NodeFirewall;
+  public readonly nodes: MeshNodes;
+
+  constructor(scope: Construct, id: string, props: TailscaleMeshProps) {
+    super(scope, id);
+    const mode = props.authKeyMode ?? "managed";
+    const delivery = props.delivery ?? "remote-exec";
+    const sshCidrs = props.sshSourceCidrs ?? [];
+    if (delivery === "remote-exec" && sshCidrs.length === 0) {
+      fail("sshSourceCidrs", "remote-exec delivery needs SSH from the admin networks: give at least one CIDR (or use cloud-init delivery)");
+    }
+    if (mode === "premade" && !props.premadeAuthKey) fail("premadeAuthKey", 'authKeyMode "premade" needs the sensitive variable holding the key');
+    if (mode === "premade" && !props.premadeAuthKey!.sensitive) fail("premadeAuthKey", "the variable must be declared sensitive");
+    if (mode !== "managed" && mode !== "premade") fail("authKeyMode", `${JSON.stringify(mode)} is not "managed" or "premade"`);
+
+    const prefix = props.namePrefix ?? "mesh-";
+    // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
+    const planned = planMeshNodes(props.nodes, prefix, props.instanceType);
+    this.firewall = new NodeFirewall(this, "firewall", {
+      label: props.firewallLabel ?? `${prefix}firewall`,
+      labelField: props.firewallLabel ? "firewallLabel" : 'firewall label (namePrefix + "firewall")',
+      sshSourceCidrs: sshCidrs,
+    });
+
+    let meshTag = props.policy?.meshTag ?? "tag:mesh";
+    if (mode === "managed") {
+      this.policy = new TailnetPolicy(this, "policy", props.policy ?? {});
+      meshTag = this.policy.meshTag;
+    }
+
+    // Keys and nodes iterate over the same node map, so a node and its key come and go together.
+    this.authKeys = new NodeAuthKeys(this, "keys", {
+      source:
+        mode === "managed"
+          ? { kind: "managed", policy: this.policy!, expirySeconds: props.keyExpirySeconds }
+          : { kind: "premade", variable: props.premadeAuthKey! },
+      nodes: TerraformIterator.fromMap(nodeMap(planned)),
+      tags: [meshTag],
+    });
+    this.nodes = new MeshNodes(this, "nodes", {
+      ...props,
+      advertiseTags: [meshTag],
+      authKey: this.authKeys.keyForEachNode,
+      // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.
+      firewallId: Token.asNumber(this.firewall.firewall.id),
+    });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Terraform reads every string in JSON configuration as a template, so text that must reach the node
+ * verbatim (a bash script full of `${var}`) has its template sequences escaped first. Named slots are
+ * then filled with Terraform expressions, which stay live.
+ */
+export function escapeTerraformTemplate(text: string): string {
+  // Function replacers: in a replacement string "$$" would collapse to a single "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}
+
+/**
+ * Escapes `text`, then replaces each slot marker with its expression. Markers must be plain
+ * identifiers that occur nowhere else in the text; the check below keeps a typo from slipping through.
+ */
+export function fillTemplateSlots(text: string, slots: Record<string, string>): string {
+  let out = escapeTerraformTemplate(text);
+  for (const [marker, expression] of Object.entries(slots)) {
+    if (!/^[A-Za-z0-9_]+$/.test(marker)) throw new Error(`template slot marker ${JSON.stringify(marker)} must be an identifier`);
+    if (!out.includes(marker)) throw new Error(`template slot ${marker} does not occur in the text`);
+    out = out.split(marker).join(expression);
+  }
+  return out;
+}
+
+/**
+ * A Terraform template text as an HCL quoted string literal, for use inside a larger expression
+ * (e.g. `${base64encode("…")}`). Template sequences (`${…}`, `$${`) keep their meaning; only the
+ * characters a quoted string cannot hold literally are escaped.
+ */
+export function hclQuotedTemplate(templateText: string): string {
+  const escaped = templateText
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(/\t/g, "\\t");
+  return `"${escaped}"`;
+}

@@ -1,0 +1,235 @@
+/**
+ * Runs the real `terraform` binary against the offline provider server: init, validate, plan,
+ * show, apply, in a prepared work dir with a sealed environment.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { startOfflineServer, OfflineServer } from "./server";
+import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
+import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
+import { renderPlanMarkdown, PlanJson } from "./summary";
+
+export interface TerraformResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Path of the terraform binary, or undefined when it is not installed. */
+export function findTerraform(envPath = process.env.PATH ?? ""): string | undefined {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, "terraform");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Environment for offline terraform: no user CLI config, no checkpoint calls, no real credentials. */
+export function offlineEnv(workDir: string, reattachJson: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) {
+    // Drop Terraform settings and provider credentials that could change behaviour or leak.
+    if (/^(TF_|LINODE_|TAILSCALE_)/.test(k)) continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    TF_CLI_CONFIG_FILE: path.join(workDir, WORK_CLI_CONFIG),
+    TF_REATTACH_PROVIDERS: reattachJson,
+    CHECKPOINT_DISABLE: "1",
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+  };
+}
+
+export interface RunTerraformProps {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly terraform?: string;
+}
+
+/** Spawns terraform asynchronously (the provider server runs on this process's event loop). */
+export function runTerraform(args: readonly string[], props: RunTerraformProps): Promise<TerraformResult> {
+  const bin = props.terraform ?? findTerraform() ?? "terraform";
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd: props.cwd, env: props.env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), props.timeoutMs ?? 120_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+  });
+}
+
+export interface OfflineSessionProps {
+  /** Synthesized config of the stack (`cdktf.out/stacks/<stack>/cdk.tf.json`). */
+  readonly configPath: string;
+  readonly workDir: string;
+  /** Directory of recorded schemas (default `<repo>/schemas`). */
+  readonly schemaDir?: string;
+  /** Serve these providers instead of loading `schemaDir` (tests serve weakened copies). */
+  readonly providers?: readonly RecordedProvider[];
+  readonly stripProvisioners?: boolean;
+  readonly vars?: Readonly<Record<string, unknown>>;
+}
+
+export interface ValidateResult {
+  readonly valid: boolean;
+  readonly errorCount: number;
+  readonly diagnostics: { severity: string; summary: string; detail?: string }[];
+  readonly raw: TerraformResult;
+}
+
+export interface PlanResult {
+  readonly plan: PlanJson;
+  readonly planJsonPath: string;
+  readonly planMdPath: string;
+  readonly markdown: string;
+  readonly raw: TerraformResult;
+}
+
+/** A prepared work dir plus a running provider server; call close() when done. */
+export class OfflineSession {
+  private initialised = false;
+
+  private constructor(
+    private props: OfflineSessionProps,
+    private preparedDir: PreparedWorkDir,
+    readonly server: OfflineServer,
+    readonly env: NodeJS.ProcessEnv,
+    readonly label: string,
+  ) {}
+
+  get prepared(): PreparedWorkDir {
+    return this.preparedDir;
+  }
+
+  /**
+   * Rewrites the work dir's config and tfvars (new variable values, another synthesized config,
+   * provisioners on/off); state and the initialised providers stay.
+   */
+  reconfigure(change: Partial<Pick<OfflineSessionProps, "configPath" | "vars" | "stripProvisioners">>): void {
+    this.props = { ...this.props, ...change };
+    const next = prepareWorkDir({
+      configPath: this.props.configPath,
+      workDir: this.props.workDir,
+      stripProvisioners: this.props.stripProvisioners,
+      vars: this.props.vars,
+    });
+    const served = new Set(Object.keys(this.server.reattach));
+    const missing = next.providerSources.map(normaliseAddress).filter((a) => !served.has(a));
+    if (missing.length > 0) throw new Error(`reconfigure: the new config needs unserved providers ${missing.join(", ")}`);
+    this.preparedDir = next;
+  }
+
+  static async open(props: OfflineSessionProps): Promise<OfflineSession> {
+    const prepared = prepareWorkDir({
+      configPath: props.configPath,
+      workDir: props.workDir,
+      stripProvisioners: props.stripProvisioners,
+      vars: props.vars,
+    });
+    const providers = props.providers ?? loadRecordedProviders({ dir: props.schemaDir ?? "schemas" });
+    const served = new Set(providers.map((p) => p.address));
+    const missing = prepared.providerSources.map(normaliseAddress).filter((a) => !served.has(a));
+    if (missing.length > 0) {
+      throw new Error(
+        `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
+      );
+    }
+    const server = await startOfflineServer({ providers });
+    const env = offlineEnv(prepared.workDir, server.reattachJson);
+    return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
+  }
+
+  get workDir(): string {
+    return this.prepared.workDir;
+  }
+
+  tf(args: readonly string[], timeoutMs?: number): Promise<TerraformResult> {
+    return runTerraform(args, { cwd: this.workDir, env: this.env, timeoutMs });
+  }
+
+  private async must(args: readonly string[]): Promise<TerraformResult> {
+    const r = await this.tf(args);
+    if (r.code !== 0) {
+      const out = r.stderr || r.stdout;
+      throw new Error(`terraform ${args[0]} failed (exit ${r.code}):\n${out.length > 4000 ? `${out.slice(0, 4000)}… (truncated)` : out}`);
+    }
+    return r;
+  }
+
+  async init(): Promise<TerraformResult> {
+    const r = await this.must(["init", "-input=false", "-no-color"]);
+    this.initialised = true;
+    return r;
+  }
+
+  private async ensureInit(): Promise<void> {
+    if (!this.initialised) await this.init();
+  }
+
+  async validate(): Promise<ValidateResult> {
+    await this.ensureInit();
+    const raw = await this.tf(["validate", "-json", "-no-color"]);
+    const parsed = JSON.parse(raw.stdout) as {
+      valid: boolean;
+      error_count: number;
+      diagnostics: { severity: string; summary: string; detail?: string }[];
+    };
+    return { valid: parsed.valid, errorCount: parsed.error_count, diagnostics: parsed.diagnostics, raw };
+  }
+
+  /** `terraform plan -out`, then plan.json (terraform show -json) and plan.md beside it. */
+  async plan(opts: { title?: string } = {}): Promise<PlanResult> {
+    await this.ensureInit();
+    const raw = await this.must(["plan", "-input=false", "-no-color", "-out=tfplan", ...this.prepared.varArgs]);
+    const shown = await this.must(["show", "-json", "tfplan"]);
+    const plan = JSON.parse(shown.stdout) as PlanJson;
+    const planJsonPath = path.join(this.workDir, "plan.json");
+    fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
+    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json" });
+    const planMdPath = path.join(this.workDir, "plan.md");
+    fs.writeFileSync(planMdPath, markdown);
+    return { plan, planJsonPath, planMdPath, markdown, raw };
+  }
+
+  async apply(): Promise<TerraformResult> {
+    await this.ensureInit();
+    return this.must(["apply", "-input=false", "-no-color", "-auto-approve", ...this.prepared.varArgs]);
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+}
+
+/** Opens a session, runs `fn`, always closes the server. */
+export async function withSession<T>(props: OfflineSessionProps, fn: (s: OfflineSession) => Promise<T>): Promise<T> {
+  const s = await OfflineSession.open(props);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}

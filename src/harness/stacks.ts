@@ -1,0 +1,43 @@
+/**
+ * Where the harness gets stack configs from: `synthesizeApp` of src/app.ts (loaded lazily, so the
+ * harness also works on plain fixtures), writing `<outdir>/stacks/<stack>/cdk.tf.json`.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { repoRoot } from "./workdir";
+
+type SynthesizeApp = (outdir: string) => string[];
+
+/** Loads `synthesizeApp` from src/app.ts (or its build output); throws a clear error when absent. */
+export function loadSynthesizeApp(root = repoRoot()): SynthesizeApp {
+  const candidates = [path.join(root, "src", "app"), path.join(__dirname, "..", "app")];
+  for (const c of candidates) {
+    if (fs.existsSync(`${c}.ts`) || fs.existsSync(`${c}.js`)) {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const mod = require(c) as { synthesizeApp?: SynthesizeApp };
+      if (typeof mod.synthesizeApp !== "function") throw new Error(`${c} does not export synthesizeApp(outdir)`);
+      return mod.synthesizeApp;
+    }
+  }
+  throw new Error("src/app.ts not found: the harness needs synthesizeApp(outdir) to synthesize stacks");
+}
+
+/** True when src/app.ts exists (tests fall back to fixtures otherwise). */
+export function appAvailable(root = repoRoot()): boolean {
+  return fs.existsSync(path.join(root, "src", "app.ts")) || fs.existsSync(path.join(__dirname, "..", "app.js"));
+}
+
+export function stackConfigPath(outdir: string, stack: string): string {
+  return path.join(outdir, "stacks", stack, "cdk.tf.json");
+}
+
+/** Synthesizes every stack into `outdir` and returns their names; checks the files exist. */
+export function synthesizeStacks(outdir: string, synth: SynthesizeApp = loadSynthesizeApp()): string[] {
+  const names = synth(outdir);
+  for (const n of names) {
+    if (!fs.existsSync(stackConfigPath(outdir, n))) {
+      throw new Error(`synthesizeApp returned stack ${n} but ${stackConfigPath(outdir, n)} was not written`);
+    }
+  }
+  return names;
+}

@@ -1,0 +1,147 @@
+/**
+ * Work directories for offline runs: a copy of a stack's synthesized `cdk.tf.json` with a local
+ * backend inside the work dir, fake values for required variables, and an empty CLI config, so
+ * `terraform` sees no user settings, no credentials and no network mirror.
+ *
+ * Layout of `<workDir>` (default `<repo>/.plan-work/<stack>/`, git-ignored):
+ *   cdk.tf.json              rewritten copy of the synthesized stack (overwritten every run)
+ *   offline.tfvars.json      fake values for required variables + caller overrides
+ *   offline.terraformrc      empty CLI config (TF_CLI_CONFIG_FILE)
+ *   terraform.tfstate        state of offline applies (kept across runs and re-synthesis)
+ *   tfplan, plan.json, plan.md
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export interface TfJson {
+  terraform?: {
+    backend?: Record<string, unknown>;
+    cloud?: unknown;
+    required_providers?: Record<string, string | { source?: string; version?: string }>;
+    [k: string]: unknown;
+  };
+  variable?: Record<string, { type?: string; default?: unknown; sensitive?: boolean; description?: string }>;
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  [k: string]: unknown;
+}
+
+export interface PrepareWorkDirProps {
+  /** Synthesized Terraform JSON of the stack (`cdktf.out/stacks/<stack>/cdk.tf.json`). */
+  readonly configPath: string;
+  /** Directory to (re)write; created when missing. State files in it are left alone. */
+  readonly workDir: string;
+  /**
+   * Drop `provisioner` and `connection` blocks. Needed for offline apply: remote-exec would try to
+   * reach the placeholder addresses. Plans are unaffected (provisioners never appear in a plan).
+   */
+  readonly stripProvisioners?: boolean;
+  /** Variable values to set in addition to the generated fakes (e.g. `{ regions: [...] }`). */
+  readonly vars?: Readonly<Record<string, unknown>>;
+}
+
+export interface PreparedWorkDir {
+  readonly workDir: string;
+  readonly config: TfJson;
+  /** Provider sources the config requires, e.g. `linode/linode`. */
+  readonly providerSources: string[];
+  /** Names of the variables that got fake values (values never returned, never printed). */
+  readonly fakedVariables: string[];
+  /** Arguments to pass to plan/apply (relative to the work dir). */
+  readonly varArgs: string[];
+}
+
+export const WORK_CONFIG = "cdk.tf.json";
+export const WORK_TFVARS = "offline.tfvars.json";
+export const WORK_CLI_CONFIG = "offline.terraformrc";
+export const WORK_STATE = "terraform.tfstate";
+
+/** Source address of each required provider (`linode/linode`), sorted. */
+export function requiredProviderSources(config: TfJson): string[] {
+  const rp = config.terraform?.required_providers ?? {};
+  return Object.entries(rp)
+    .map(([local, v]) => (typeof v === "string" ? `hashicorp/${local}` : v.source ?? `hashicorp/${local}`))
+    .map((s) => s.toLowerCase())
+    .sort();
+}
+
+/** A fake value that satisfies a variable's declared type; obviously not a real secret. */
+export function fakeValueFor(name: string, type: string | undefined): unknown {
+  const t = (type ?? "string").replace(/\s+/g, "");
+  if (t === "number") return 0;
+  if (t === "bool") return false;
+  if (/^(list|set|tuple)\(/.test(t)) return [];
+  if (/^(map|object)\(/.test(t)) return {};
+  return `offline-fake-${name.replace(/_/g, "-")}`;
+}
+
+/** A string default that names a file in the user's home (`~/.ssh/...pub`) cannot be read offline. */
+function isHomePathDefault(v: unknown): v is string {
+  return typeof v === "string" && (v.startsWith("~/") || /\.pub$/.test(v));
+}
+
+const FAKE_PUBLIC_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmVGYWtlS2V5T25seUZvclBsYW5zMDAwMDAwMDA offline-fake-key\n";
+
+/** Pure rewrite of the synthesized config for offline use. */
+export function offlineConfig(src: TfJson, opts: { stripProvisioners?: boolean } = {}): TfJson {
+  const config = JSON.parse(JSON.stringify(src)) as TfJson;
+  config.terraform = { ...(config.terraform ?? {}) };
+  delete config.terraform.cloud;
+  // State lives in the work dir, whatever backend the stack declares.
+  config.terraform.backend = { local: { path: WORK_STATE } };
+  if (opts.stripProvisioners) {
+    for (const byName of Object.values(config.resource ?? {})) {
+      for (const res of Object.values(byName)) {
+        delete res.provisioner;
+        delete res.connection;
+      }
+    }
+  }
+  return config;
+}
+
+export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
+  if (!fs.existsSync(props.configPath)) {
+    throw new Error(`configPath ${props.configPath} does not exist (synthesize the stack first)`);
+  }
+  const src = JSON.parse(fs.readFileSync(props.configPath, "utf8")) as TfJson;
+  fs.mkdirSync(props.workDir, { recursive: true });
+  const config = offlineConfig(src, { stripProvisioners: props.stripProvisioners });
+  fs.writeFileSync(path.join(props.workDir, WORK_CONFIG), JSON.stringify(config, null, 2) + "\n");
+  fs.writeFileSync(path.join(props.workDir, WORK_CLI_CONFIG), "# empty: offline runs ignore the user's CLI config\n");
+
+  const values: Record<string, unknown> = {};
+  const faked: string[] = [];
+  for (const [name, v] of Object.entries(config.variable ?? {})) {
+    if (props.vars && name in props.vars) continue;
+    if (!("default" in v) || v.default === null) {
+      values[name] = fakeValueFor(name, v.type);
+      faked.push(name);
+    } else if (isHomePathDefault(v.default)) {
+      const file = `offline-fake-${name}.pub`;
+      fs.writeFileSync(path.join(props.workDir, file), FAKE_PUBLIC_KEY);
+      values[name] = file;
+      faked.push(name);
+    }
+  }
+  for (const [name, v] of Object.entries(props.vars ?? {})) {
+    if (!(name in (config.variable ?? {}))) throw new Error(`vars.${name}: the stack declares no variable ${name}`);
+    values[name] = v;
+  }
+  fs.writeFileSync(path.join(props.workDir, WORK_TFVARS), JSON.stringify(values, null, 2) + "\n");
+  return {
+    workDir: props.workDir,
+    config,
+    providerSources: requiredProviderSources(config),
+    fakedVariables: faked.sort(),
+    varArgs: [`-var-file=${WORK_TFVARS}`],
+  };
+}
+
+/** Repository root: nearest ancestor of this file holding package.json. */
+export function repoRoot(from = __dirname): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "src"))) return dir;
+  }
+  throw new Error(`no package.json above ${from}`);
+}

@@ -1,0 +1,350 @@
+/**
+ * `npm run probe -- ...`: measure a deployed mesh (or a netns rehearsal of one) and print the
+ * article's table, with path, fibre limit and efficiency. See docs/probe.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "fs";
+import { dirname, join } from "path";
+import { articleTokyoRun } from "./article-run";
+import { findNode, parseInventory, parseTerraformOutputs } from "./inventory";
+import { buildReport, assertRun, renderCsv, renderJson, renderMarkdown, Report, ReportOptions } from "./report";
+import { ProbeOptions, runProbe } from "./runner";
+import { renderSvg } from "./svg";
+import { NetnsTransport, spawnWithTimeout, SshTransport, Transport } from "./transport";
+import { MeshNode, ProbeRun } from "./types";
+
+export type Format = "md" | "csv" | "json" | "svg";
+const FORMATS: readonly Format[] = ["md", "csv", "json", "svg"];
+const EXT: Record<Format, string> = { md: "md", csv: "csv", json: "json", svg: "svg" };
+
+export const USAGE = `Usage: npm run probe -- (--from <region|node> | --all-pairs) (--inventory <file> | --stack-dir <dir>) [options]
+       npm run probe -- --replay <run.json> [--format ...]      re-render a saved JSON run
+       npm run probe -- --article [--format ...]                the article's published Tokyo figures
+
+Where the nodes come from:
+  --inventory <file>        JSON (terraform output shape, {"nodes": ...} or an array) or lines of field=value
+  --stack-dir <dir>         runs \`terraform output -json\` there and reads output "nodes"
+What to measure:
+  --from <region|node>      one source to every node (includes itself, like the article; --no-self to skip)
+  --all-pairs               every ordered pair (itself excluded; --self to include)
+  --concurrency <n>         pairs at once; a node is only in one pair at a time (default 4)
+How to reach the nodes:
+  --transport ssh|netns     default ssh; netns runs \`ip netns exec <netns>\` (inventory field netns=)
+  --ssh-user <user>         default root      --ssh-key <path>      --ssh-port <n>
+  --ssh-via public|tailnet  address to SSH to (default public_ipv4)
+  --ssh-connect-timeout <s> default 10
+Probes:
+  --ping-count <n> (5)  --ping-interval <s> (0.2)  --ping-wait <s> (2)  --tailscale-ping-count <n> (5)
+  --iperf-duration <s> (10)  --iperf-omit <s> (1)  --iperf-parallel <n> (1)  --iperf-reverse
+  --iperf-port <n> (5201)  --iperf-retries <n> (2)
+  --iperf-server external|managed   external (default): iperf3 -s already runs on every node;
+                            managed: start one per destination (bound to its tailnet IP) and stop it after
+Output:
+  --format md|csv|json|svg  comma-separated for several (default md)
+  --out <file>              one format to a file     --out-dir <dir>   probe.<ext> per format
+  --warn-factor <x> (3)     warn when RTT > x * fibre limit ...
+  --warn-min-excess-ms <ms> (10)  ... and exceeds it by at least this much
+  --strict                  exit 1 when any pair failed or warned
+  --quiet                   no progress lines on stderr
+`;
+
+export class UsageError extends Error {}
+
+export interface CliArgs {
+  from?: string;
+  allPairs: boolean;
+  inventory?: string;
+  stackDir?: string;
+  replay?: string;
+  article: boolean;
+  transport: "ssh" | "netns";
+  sshUser?: string;
+  sshKey?: string;
+  sshPort?: number;
+  sshVia?: "public" | "tailnet";
+  sshConnectTimeoutS?: number;
+  probe: ProbeOptions;
+  formats: Format[];
+  out?: string;
+  outDir?: string;
+  report: ReportOptions;
+  strict: boolean;
+  quiet: boolean;
+  terraformBin: string;
+  help: boolean;
+}
+
+function num(flag: string, v: string, integer: boolean): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag}: expected ${integer ? "an integer" : "a number"}, got "${v}"`);
+  }
+  return n;
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const a: CliArgs = {
+    allPairs: false,
+    article: false,
+    transport: "ssh",
+    probe: {},
+    formats: ["md"],
+    report: {},
+    strict: false,
+    quiet: false,
+    terraformBin: "terraform",
+    help: false,
+  };
+  const probe: Record<string, unknown> = {};
+  const report: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--help":
+      case "-h":
+        a.help = true;
+        break;
+      case "--from":
+        a.from = value();
+        break;
+      case "--all-pairs":
+        a.allPairs = true;
+        break;
+      case "--inventory":
+        a.inventory = value();
+        break;
+      case "--stack-dir":
+        a.stackDir = value();
+        break;
+      case "--replay":
+        a.replay = value();
+        break;
+      case "--article":
+        a.article = true;
+        break;
+      case "--transport": {
+        const v = value();
+        if (v !== "ssh" && v !== "netns") throw new UsageError(`--transport: expected ssh or netns, got "${v}"`);
+        a.transport = v;
+        break;
+      }
+      case "--ssh-user":
+        a.sshUser = value();
+        break;
+      case "--ssh-key":
+        a.sshKey = value();
+        break;
+      case "--ssh-port":
+        a.sshPort = num(flag, value(), true);
+        break;
+      case "--ssh-via": {
+        const v = value();
+        if (v !== "public" && v !== "tailnet") throw new UsageError(`--ssh-via: expected public or tailnet, got "${v}"`);
+        a.sshVia = v;
+        break;
+      }
+      case "--ssh-connect-timeout":
+        a.sshConnectTimeoutS = num(flag, value(), true);
+        break;
+      case "--ping-count":
+        probe.pingCount = num(flag, value(), true);
+        break;
+      case "--ping-interval":
+        probe.pingIntervalS = num(flag, value(), false);
+        break;
+      case "--ping-wait":
+        probe.pingWaitS = num(flag, value(), true);
+        break;
+      case "--tailscale-ping-count":
+        probe.tailscalePingCount = num(flag, value(), true);
+        break;
+      case "--iperf-duration":
+        probe.iperfDurationS = num(flag, value(), true);
+        break;
+      case "--iperf-omit":
+        probe.iperfOmitS = num(flag, value(), true);
+        break;
+      case "--iperf-parallel":
+        probe.iperfParallel = num(flag, value(), true);
+        break;
+      case "--iperf-reverse":
+        probe.iperfReverse = true;
+        break;
+      case "--iperf-port":
+        probe.iperfPort = num(flag, value(), true);
+        break;
+      case "--iperf-retries":
+        probe.iperfRetries = num(flag, value(), true);
+        break;
+      case "--iperf-server": {
+        const v = value();
+        if (v !== "external" && v !== "managed") throw new UsageError(`--iperf-server: expected external or managed, got "${v}"`);
+        probe.iperfServer = v;
+        break;
+      }
+      case "--concurrency":
+        probe.concurrency = num(flag, value(), true);
+        break;
+      case "--self":
+        probe.includeSelf = true;
+        break;
+      case "--no-self":
+        probe.includeSelf = false;
+        break;
+      case "--format": {
+        const list = value().split(",").map((s) => s.trim()).filter(Boolean);
+        for (const fmt of list) {
+          if (!(FORMATS as readonly string[]).includes(fmt)) {
+            throw new UsageError(`--format: "${fmt}" is not one of ${FORMATS.join(", ")}`);
+          }
+        }
+        if (!list.length) throw new UsageError("--format: empty");
+        a.formats = [...new Set(list)] as Format[];
+        break;
+      }
+      case "--out":
+        a.out = value();
+        break;
+      case "--out-dir":
+        a.outDir = value();
+        break;
+      case "--warn-factor":
+        report.warnFactor = num(flag, value(), false);
+        break;
+      case "--warn-min-excess-ms":
+        report.warnMinExcessMs = num(flag, value(), false);
+        break;
+      case "--strict":
+        a.strict = true;
+        break;
+      case "--quiet":
+        a.quiet = true;
+        break;
+      case "--terraform-bin":
+        a.terraformBin = value();
+        break;
+      default:
+        throw new UsageError(`unknown option "${flag}" (see --help)`);
+    }
+  }
+  a.probe = probe as ProbeOptions;
+  a.report = report as ReportOptions;
+  if (a.help) return a;
+  const sources = [a.replay !== undefined, a.article, a.inventory !== undefined || a.stackDir !== undefined].filter(Boolean).length;
+  if (sources !== 1) throw new UsageError("give exactly one of --inventory/--stack-dir (measure), --replay <file>, or --article");
+  if (a.inventory !== undefined && a.stackDir !== undefined) throw new UsageError("--inventory and --stack-dir exclude each other");
+  if (a.inventory !== undefined || a.stackDir !== undefined) {
+    if ((a.from !== undefined) === a.allPairs) throw new UsageError("give exactly one of --from <region|node> or --all-pairs");
+  } else if (a.from !== undefined || a.allPairs) {
+    throw new UsageError("--from/--all-pairs only apply when measuring (--inventory or --stack-dir)");
+  }
+  if (a.out !== undefined && a.outDir !== undefined) throw new UsageError("--out and --out-dir exclude each other");
+  if (a.formats.length > 1 && a.out !== undefined) throw new UsageError("several formats need --out-dir, not --out");
+  if (a.formats.length > 1 && a.outDir === undefined) throw new UsageError("several formats need --out-dir");
+  return a;
+}
+
+export interface CliDeps {
+  /** Replaces the transport chosen by --transport (tests). */
+  readonly transport?: Transport;
+  readonly stdout?: (s: string) => void;
+  readonly stderr?: (s: string) => void;
+}
+
+async function loadNodes(a: CliArgs): Promise<MeshNode[]> {
+  if (a.inventory !== undefined) return parseInventory(readFileSync(a.inventory, "utf8"));
+  const res = await spawnWithTimeout(a.terraformBin, ["output", "-json"], { cwd: a.stackDir, timeoutMs: 120_000 });
+  if (res.spawnError) throw new Error(`terraform output -json in ${a.stackDir}: ${res.spawnError}`);
+  if (res.code !== 0) throw new Error(`terraform output -json in ${a.stackDir} failed (exit ${res.code}): ${res.stderr.trim()}`);
+  return parseTerraformOutputs(res.stdout);
+}
+
+function makeTransport(a: CliArgs): Transport {
+  if (a.transport === "netns") return new NetnsTransport();
+  return new SshTransport({
+    user: a.sshUser,
+    keyPath: a.sshKey,
+    port: a.sshPort,
+    via: a.sshVia,
+    connectTimeoutS: a.sshConnectTimeoutS,
+  });
+}
+
+export function render(format: Format, run: ProbeRun, report: Report): string {
+  switch (format) {
+    case "md":
+      return renderMarkdown(report);
+    case "csv":
+      return renderCsv(report);
+    case "json":
+      return renderJson(run, report);
+    case "svg":
+      return renderSvg(report);
+  }
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 --strict and something failed, 2 usage/setup error). */
+export async function main(argv: readonly string[], deps: CliDeps = {}): Promise<number> {
+  const out = deps.stdout ?? ((s: string) => process.stdout.write(s));
+  const err = deps.stderr ?? ((s: string) => process.stderr.write(s));
+  let a: CliArgs;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    err(`probe: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (a.help) {
+    out(USAGE);
+    return 0;
+  }
+  let run: ProbeRun;
+  try {
+    if (a.article) run = articleTokyoRun();
+    else if (a.replay !== undefined) run = assertRun(JSON.parse(readFileSync(a.replay, "utf8")));
+    else {
+      const nodes = await loadNodes(a);
+      const plan = a.allPairs ? ({ mode: "all-pairs" } as const) : ({ mode: "from", source: findNode(nodes, a.from as string) } as const);
+      const transport = deps.transport ?? makeTransport(a);
+      const log = a.quiet ? undefined : (line: string) => err(`${line}\n`);
+      run = await runProbe({ nodes, transport, plan, options: { ...a.probe, log } });
+    }
+  } catch (e) {
+    err(`probe: ${(e as Error).message}\n`);
+    return 2;
+  }
+  let report: Report;
+  try {
+    report = buildReport(run, a.report);
+  } catch (e) {
+    err(`probe: ${(e as Error).message}\n`);
+    return 2;
+  }
+  for (const format of a.formats) {
+    const text = render(format, run, report);
+    const target = a.out ?? (a.outDir !== undefined ? join(a.outDir, `probe.${EXT[format]}`) : undefined);
+    if (target === undefined) out(text);
+    else {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, text);
+      if (!a.quiet) err(`wrote ${target}\n`);
+    }
+  }
+  for (const w of report.warnings) err(`warning: ${w}\n`);
+  const failed = report.rows.some((r) => r.errors.length > 0) || report.warnings.length > 0;
+  return a.strict && failed ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`probe: ${(e as Error).stack ?? e}\n`);
+      process.exit(2);
+    },
+  );
+}

@@ -1,0 +1,5 @@
+export * from "./validate";
+export * from "./distro";
+export * from "./sysctl";
+export * from "./systemd";
+export * from "./node-bootstrap";

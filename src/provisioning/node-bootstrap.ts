@@ -1,0 +1,693 @@
+/**
+ * Renders the bash script that turns a fresh Linode (Ubuntu/Debian) into a production mesh node:
+ * Tailscale from its signed apt repository, `tailscale up` with the auth key read from a root-only
+ * file, an iperf3 server on the tailnet address, and kernel tuning for long fat paths.
+ *
+ * The script is idempotent and says so: every step compares before it changes anything, and the
+ * last line is `bootstrap: N changes` (0 on a re-run of an unchanged configuration).
+ */
+
+import { Distro, TailscaleTrack, tailscaleAptRepo, validateDistro } from "./distro";
+import {
+  SYSCTL_FORWARDING_PATH,
+  SYSCTL_TUNING_PATH,
+  renderForwardingSysctl,
+  renderTuningSysctl,
+} from "./sysctl";
+import {
+  IPERF3_UNIT_NAME,
+  IPERF3_UNIT_PATH,
+  UDP_GRO_HELPER_PATH,
+  UDP_GRO_UNIT_NAME,
+  UDP_GRO_UNIT_PATH,
+  renderIperf3Unit,
+  renderUdpGroScript,
+  renderUdpGroUnit,
+} from "./systemd";
+import {
+  ProvisioningValidationError,
+  validateAuthKey,
+  validateCidrs,
+  validateHostname,
+  validateIntegerRange,
+  validateOneOf,
+  validatePort,
+  validateTags,
+  validateTailscaleVersion,
+} from "./validate";
+
+export interface NodeBootstrapOptions {
+  /** Tailnet hostname and system hostname (RFC 1123 label, lower case). */
+  hostname: string;
+  /** ACL tags to request, e.g. ["tag:mesh"]; may be empty. */
+  advertiseTags: string[];
+  /** Release of the image, e.g. { id: "ubuntu", codename: "jammy" } (see distroForImage). */
+  distro: Distro;
+  /** Tailscale auth key; only ever written to a root-only file, never put on a command line. */
+  authKey: string;
+  /** Pin, e.g. "1.90.6" → `apt-get install tailscale=1.90.6`; default: latest when first installed. */
+  tailscaleVersion?: string;
+  /** Package track; default "stable". */
+  tailscaleTrack?: TailscaleTrack;
+  /** Tailscale SSH (`--ssh`); default true. */
+  ssh?: boolean;
+  /** iperf3 server on the tailnet IPv4; default { port: 5201 }; false to leave it out (and remove ours). */
+  iperf3?: { port?: number } | false;
+  /** BBR/fq/buffer sysctls and UDP GRO forwarding; default true. */
+  tuning?: boolean;
+  /** Subnet routes to advertise (CIDRs); enables IP forwarding when non-empty. Default none. */
+  advertiseRoutes?: string[];
+  /** `--accept-routes`; default false. */
+  acceptRoutes?: boolean;
+  /** Upper bound for waiting on cloud-init, the dpkg/apt locks and `tailscale up`; default 600. */
+  waitTimeoutSeconds?: number;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedNodeBootstrapOptions {
+  hostname: string;
+  advertiseTags: string[];
+  distro: Distro;
+  authKey: string;
+  tailscaleVersion: string | undefined;
+  tailscaleTrack: TailscaleTrack;
+  ssh: boolean;
+  iperf3Port: number | undefined;
+  tuning: boolean;
+  advertiseRoutes: string[];
+  acceptRoutes: boolean;
+  waitTimeoutSeconds: number;
+}
+
+/** Heredoc delimiters used by the script; rendered content must never contain them as a line. */
+export const AUTH_KEY_HEREDOC = "MESH_AUTHKEY_EOF";
+export const FILE_HEREDOC = "MESH_FILE_EOF";
+
+/** Where the key lives while `tailscale up` runs (tmpfs, root-only directory, removed by a trap). */
+export const AUTH_KEY_PATH = "/run/mesh-bootstrap/tailscale-authkey";
+/** Non-secret record of the settings last applied with `tailscale up`. */
+export const TAILSCALE_UP_STAMP_PATH = "/var/lib/mesh-bootstrap/tailscale-up.args";
+
+function optionalBoolean(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ProvisioningValidationError(field, "must be true or false");
+  return value;
+}
+
+export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNodeBootstrapOptions {
+  if (!o || typeof o !== "object") throw new ProvisioningValidationError("options", "must be an object");
+  const iperf3 = o.iperf3 === undefined ? {} : o.iperf3;
+  if (iperf3 !== false && (typeof iperf3 !== "object" || iperf3 === null)) {
+    throw new ProvisioningValidationError("iperf3", "must be false or an object like { port: 5201 }");
+  }
+  return {
+    hostname: validateHostname("hostname", o.hostname),
+    advertiseTags: validateTags("advertiseTags", o.advertiseTags),
+    distro: validateDistro("distro", o.distro),
+    authKey: validateAuthKey("authKey", o.authKey, AUTH_KEY_HEREDOC),
+    tailscaleVersion:
+      o.tailscaleVersion === undefined ? undefined : validateTailscaleVersion("tailscaleVersion", o.tailscaleVersion),
+    tailscaleTrack: validateOneOf("tailscaleTrack", o.tailscaleTrack ?? "stable", ["stable", "unstable"] as const),
+    ssh: optionalBoolean("ssh", o.ssh, true),
+    iperf3Port: iperf3 === false ? undefined : validatePort("iperf3.port", iperf3.port ?? 5201),
+    tuning: optionalBoolean("tuning", o.tuning, true),
+    advertiseRoutes: validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []),
+    acceptRoutes: optionalBoolean("acceptRoutes", o.acceptRoutes, false),
+    waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
+  };
+}
+
+/** Single-quotes a value for bash. */
+export function shQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Flags for `tailscale up`, without the auth key and the wait timeout. `--reset` makes the list the
+ * complete desired settings, so a changed option never trips "flags must be the complete set".
+ */
+export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
+  const flags = ["--reset", `--hostname=${r.hostname}`];
+  if (r.advertiseTags.length > 0) flags.push(`--advertise-tags=${r.advertiseTags.join(",")}`);
+  if (r.ssh) flags.push("--ssh");
+  if (r.advertiseRoutes.length > 0) flags.push(`--advertise-routes=${r.advertiseRoutes.join(",")}`);
+  if (r.acceptRoutes) flags.push("--accept-routes");
+  return flags;
+}
+
+/** `write_file PATH MODE` fed by a quoted heredoc: content is written byte for byte, no expansion. */
+function writeFileBlock(path: string, mode: string, content: string): string {
+  const body = content.endsWith("\n") ? content : `${content}\n`;
+  if (body.split("\n").includes(FILE_HEREDOC)) {
+    throw new Error(`internal: content for ${path} contains the heredoc delimiter ${FILE_HEREDOC}`);
+  }
+  return `write_file ${shQuote(path)} ${mode} <<'${FILE_HEREDOC}'\n${body}${FILE_HEREDOC}`;
+}
+
+/** Shared helpers: logging, change counting, compare-then-write, waits and retries. */
+function renderLibrary(): string {
+  return `log() { printf 'bootstrap: %s\\n' "$*"; }
+warn() { printf 'bootstrap: warning: %s\\n' "$*" >&2; }
+die() {
+  printf 'bootstrap: error: %s\\n' "$*" >&2
+  exit 1
+}
+changed() {
+  CHANGES=$((CHANGES + 1))
+  log "changed: $*"
+}
+
+on_exit() {
+  local rc=$?
+  rm -f "$AUTH_KEY_FILE"
+  # Terraform's remote-exec leaves its uploaded copy (which holds the key) in /tmp; remove it.
+  case $0 in
+    /tmp/terraform_*.sh) rm -f -- "$0" ;;
+  esac
+  if [ "$rc" -ne 0 ]; then
+    printf 'bootstrap: failed (exit %s) after %s changes\\n' "$rc" "$CHANGES" >&2
+  fi
+}
+trap on_exit EXIT
+
+# write_file PATH MODE <content: replaces PATH only when its content or mode differ (WROTE=1 then).
+write_file() {
+  local path=$1 mode=$2 tmp
+  WROTE=0
+  mkdir -p "$(dirname "$path")"
+  tmp=$(mktemp "$path.bootstrap.XXXXXX")
+  cat >"$tmp"
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ]; then
+    rm -f "$tmp"
+    return 0
+  fi
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$path"
+  WROTE=1
+  changed "wrote $path"
+}
+
+# remove_file PATH: deletes a file an earlier configuration installed.
+remove_file() {
+  if [ -e "$1" ]; then
+    rm -f "$1"
+    changed "removed $1"
+  fi
+}
+
+# retry CMD...: up to 5 attempts, backing off 5, 10, 20, 40 s.
+retry() {
+  local attempt=1 delay=5
+  while true; do
+    if "$@"; then
+      return 0
+    fi
+    if [ "$attempt" -ge 5 ]; then
+      warn "giving up on '$*' after $attempt attempts"
+      return 1
+    fi
+    warn "attempt $attempt of '$*' failed; retrying in \${delay}s"
+    sleep "$delay"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2))
+  done
+}
+
+# True when an ancestor process is cloud-init: waiting for cloud-init from inside it would deadlock.
+under_cloud_init() {
+  local pid=$PPID comm cmdline
+  while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+    case $comm in
+      cloud-init*) return 0 ;;
+    esac
+    cmdline=$(tr '\\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || cmdline=""
+    case $cmdline in
+      */cloud-init\\ *) return 0 ;;
+    esac
+    pid=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || return 1
+  done
+  return 1
+}
+
+wait_for_cloud_init() {
+  if ! command -v cloud-init >/dev/null 2>&1; then
+    log "cloud-init not installed; not waiting for it"
+    return 0
+  fi
+  case $0 in
+    /var/lib/cloud/*)
+      log "running as cloud-init user data; not waiting for cloud-init"
+      return 0
+      ;;
+  esac
+  if under_cloud_init; then
+    log "running under cloud-init; not waiting for cloud-init"
+    return 0
+  fi
+  log "waiting up to \${WAIT_TIMEOUT}s for cloud-init to finish"
+  local rc=0
+  timeout "$WAIT_TIMEOUT" cloud-init status --wait >/dev/null || rc=$?
+  case $rc in
+    0) ;;
+    124) warn "cloud-init still running after \${WAIT_TIMEOUT}s; continuing" ;;
+    *) warn "cloud-init status --wait exited $rc; continuing" ;;
+  esac
+}
+
+APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+
+# True while another process holds an apt/dpkg lock (typically unattended-upgrades on first boot).
+apt_busy() {
+  if command -v fuser >/dev/null 2>&1; then
+    fuser "\${APT_LOCKS[@]}" >/dev/null 2>&1
+  else
+    pgrep -x 'apt|apt-get|aptitude|dpkg|unattended-upgr' >/dev/null 2>&1
+  fi
+}
+
+wait_for_apt_locks() {
+  local waited=0
+  while apt_busy; do
+    if [ "$waited" -ge "$WAIT_TIMEOUT" ]; then
+      warn "apt/dpkg lock still held after \${WAIT_TIMEOUT}s; trying anyway"
+      return 0
+    fi
+    if [ "$waited" -eq 0 ]; then
+      log "waiting for another apt/dpkg process to release its lock"
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  return 0
+}
+
+apt_get() {
+  wait_for_apt_locks
+  apt-get -q -o DPkg::Lock::Timeout="$WAIT_TIMEOUT" \\
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+}
+
+apt_update_once() {
+  if [ "$APT_UPDATED" -eq 1 ]; then
+    return 0
+  fi
+  retry apt_get update || die "apt-get update failed"
+  APT_UPDATED=1
+}
+
+# pkg_version NAME: installed version, or nothing.
+# shellcheck disable=SC2016 # the format is dpkg-query's, not the shell's
+pkg_version() {
+  { dpkg-query -W -f='\${Status} \${Version}\\n' "$1" 2>/dev/null || true; } |
+    awk '$1 == "install" && $3 == "installed" { print $4 }'
+}
+
+# ensure_packages NAME[=VERSION]...: installs only what is missing or at another version.
+ensure_packages() {
+  local spec name want have
+  local missing=()
+  for spec in "$@"; do
+    name=\${spec%%=*}
+    want=""
+    if [ "$name" != "$spec" ]; then
+      want=\${spec#*=}
+    fi
+    have=$(pkg_version "$name")
+    if [ -z "$have" ] || { [ -n "$want" ] && [ "$have" != "$want" ]; }; then
+      missing+=("$spec")
+    fi
+  done
+  if [ "\${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  apt_update_once
+  retry apt_get install -y --no-install-recommends --allow-downgrades "\${missing[@]}" ||
+    die "apt-get install \${missing[*]} failed"
+  changed "installed \${missing[*]}"
+}
+
+unit_enabled() { systemctl is-enabled --quiet "$1" 2>/dev/null; }
+unit_active() { systemctl is-active --quiet "$1" 2>/dev/null; }
+
+ensure_enabled() {
+  if ! unit_enabled "$1"; then
+    systemctl enable "$1"
+    changed "enabled $1"
+  fi
+}
+
+ensure_active() {
+  if ! unit_active "$1"; then
+    systemctl start "$1"
+    changed "started $1"
+  fi
+}
+
+# disable_unit NAME [FILE]: stops and disables a unit, and removes its file when given.
+disable_unit() {
+  if unit_enabled "$1"; then
+    systemctl disable "$1"
+    changed "disabled $1"
+  fi
+  if unit_active "$1"; then
+    systemctl stop "$1"
+    changed "stopped $1"
+  fi
+  if [ -n "\${2:-}" ] && [ -e "$2" ]; then
+    rm -f "$2"
+    systemctl daemon-reload
+    changed "removed $2"
+  fi
+}
+
+# words KEY=VALUE normalisation: collapses runs of blanks so "4096\\t131072" equals "4096 131072".
+squash() {
+  local -a w
+  read -r -a w <<<"$1" || true
+  printf '%s' "\${w[*]}"
+}
+
+# sysctl_file_applied FILE: true when every key in FILE already has its value in the running kernel.
+sysctl_file_applied() {
+  local key value current
+  while IFS='=' read -r key value; do
+    key=$(squash "$key")
+    case $key in
+      '' | '#'* | ';'*) continue ;;
+    esac
+    current=$(sysctl -n "$key" 2>/dev/null) || return 1
+    [ "$(squash "$current")" = "$(squash "$value")" ] || return 1
+  done <"$1"
+  return 0
+}
+
+apply_sysctl_file() {
+  if sysctl_file_applied "$1"; then
+    return 0
+  fi
+  sysctl -q -p "$1" >/dev/null 2>&1 || true
+  if sysctl_file_applied "$1"; then
+    changed "applied $1"
+  else
+    warn "the kernel did not take every setting in $1 (see: sysctl -p $1)"
+  fi
+}`;
+}
+
+function renderHostnameStep(): string {
+  return `step_hostname() {
+  local current=""
+  if [ -r /etc/hostname ]; then
+    current=$(tr -d '[:space:]' </etc/hostname)
+  fi
+  if [ "$current" != "$NODE_HOSTNAME" ]; then
+    if ! { command -v hostnamectl >/dev/null 2>&1 && hostnamectl set-hostname "$NODE_HOSTNAME"; }; then
+      printf '%s\\n' "$NODE_HOSTNAME" >/etc/hostname
+      hostname "$NODE_HOSTNAME" || true
+    fi
+    changed "hostname $current -> $NODE_HOSTNAME"
+  fi
+
+  # Resolve our own name locally (sudo and some daemons complain otherwise).
+  local hosts=/etc/hosts
+  [ -f "$hosts" ] || hosts=/dev/null
+  if ! awk -v h="$NODE_HOSTNAME" '
+      !/^[[:space:]]*#/ { for (i = 2; i <= NF; i++) { if ($i ~ /^#/) break; if ($i == h) found = 1 } }
+      END { exit found ? 0 : 1 }' "$hosts"; then
+    local updated
+    updated=$(awk -v h="$NODE_HOSTNAME" '
+      !done && /^127\\.0\\.1\\.1[[:space:]]/ { print "127.0.1.1 " h; done = 1; next }
+      { print }
+      END { if (!done) print "127.0.1.1 " h }' "$hosts")
+    write_file /etc/hosts 644 <<<"$updated"
+  fi
+
+  # cloud-init would put the Linode label back on later boots unless told to keep our name.
+  if [ -d /etc/cloud/cloud.cfg.d ]; then
+    ${writeFileBlock("/etc/cloud/cloud.cfg.d/99-mesh-preserve-hostname.cfg", "644", "# Managed by the mesh node bootstrap.\npreserve_hostname: true\n")}
+  fi
+}`;
+}
+
+function renderTailscaleRepoStep(r: ResolvedNodeBootstrapOptions): string {
+  const repo = tailscaleAptRepo(r.distro, r.tailscaleTrack);
+  return `step_tailscale_repo() {
+  ensure_packages ca-certificates curl
+  if [ ! -s "$TS_KEYRING" ]; then
+    local tmp first
+    tmp=$(mktemp)
+    if ! curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 20 -o "$tmp" "$TS_KEYRING_URL"; then
+      rm -f "$tmp"
+      die "could not download $TS_KEYRING_URL"
+    fi
+    # A binary OpenPGP public key starts with a public-key packet tag; anything else (an HTML error
+    # page, an armored key) would make apt reject the repository later with a vaguer message.
+    first=$(od -An -tx1 -N1 "$tmp" | tr -d ' \\n')
+    case $first in
+      98 | 99 | 9a | c6) ;;
+      *)
+        rm -f "$tmp"
+        die "$TS_KEYRING_URL did not return a binary OpenPGP keyring"
+        ;;
+    esac
+    mkdir -p "$(dirname "$TS_KEYRING")"
+    install -m 0644 "$tmp" "$TS_KEYRING"
+    rm -f "$tmp"
+    changed "installed $TS_KEYRING"
+  fi
+  ${writeFileBlock(repo.listPath, "644", `${repo.sourceLine}\n`)}
+  if [ "$WROTE" -eq 1 ]; then
+    APT_UPDATED=0
+  fi
+}`;
+}
+
+function renderPackagesStep(r: ResolvedNodeBootstrapOptions): string {
+  const specs = [r.tailscaleVersion ? `"tailscale=$TS_VERSION"` : "tailscale"];
+  if (r.iperf3Port !== undefined) specs.push("iperf3");
+  if (r.tuning) specs.push("ethtool");
+  const pinCheck = r.tailscaleVersion
+    ? `
+  # Fail with a clear message when the pinned version is not (or no longer) in the repository.
+  if [ "$(pkg_version tailscale)" != "$TS_VERSION" ]; then
+    apt_update_once
+    apt-cache show --no-all-versions "tailscale=$TS_VERSION" >/dev/null 2>&1 ||
+      die "tailscale $TS_VERSION is not available from $TS_KEYRING_URL's repository"
+  fi`
+    : "";
+  return `step_packages() {${pinCheck}
+  ensure_packages ${specs.join(" ")}
+  ensure_enabled tailscaled.service
+  ensure_active tailscaled.service
+}`;
+}
+
+function renderTuningStep(r: ResolvedNodeBootstrapOptions): string {
+  if (!r.tuning) {
+    return `step_tuning() {
+  # Tuning is off: remove what an earlier run installed (live values stay until reboot).
+  remove_file "${SYSCTL_TUNING_PATH}"
+  disable_unit ${UDP_GRO_UNIT_NAME} "${UDP_GRO_UNIT_PATH}"
+  remove_file "${UDP_GRO_HELPER_PATH}"
+}`;
+  }
+  return `step_tuning() {
+  ${writeFileBlock(SYSCTL_TUNING_PATH, "644", renderTuningSysctl())}
+  apply_sysctl_file "${SYSCTL_TUNING_PATH}"
+
+  ${writeFileBlock(UDP_GRO_HELPER_PATH, "755", renderUdpGroScript())}
+  ${writeFileBlock(UDP_GRO_UNIT_PATH, "644", renderUdpGroUnit())}
+  if [ "$WROTE" -eq 1 ]; then
+    systemctl daemon-reload
+  fi
+  ensure_enabled ${UDP_GRO_UNIT_NAME}
+  # Apply now as well; the unit repeats it on every boot.
+  local result
+  result=$("${UDP_GRO_HELPER_PATH}") || result="mesh-udp-gro: skipped (helper failed)"
+  case $result in
+    "mesh-udp-gro: changed"*) changed "$result" ;;
+    *) log "$result" ;;
+  esac
+}`;
+}
+
+function renderForwardingStep(r: ResolvedNodeBootstrapOptions): string {
+  if (r.advertiseRoutes.length === 0) {
+    return `step_forwarding() {
+  remove_file "${SYSCTL_FORWARDING_PATH}"
+}`;
+  }
+  return `step_forwarding() {
+  ${writeFileBlock(SYSCTL_FORWARDING_PATH, "644", renderForwardingSysctl())}
+  apply_sysctl_file "${SYSCTL_FORWARDING_PATH}"
+}`;
+}
+
+function renderTailscaleUpStep(r: ResolvedNodeBootstrapOptions): string {
+  if (r.authKey.split("\n").includes(AUTH_KEY_HEREDOC)) throw new Error("internal: key contains delimiter");
+  return `# BackendState from tailscale status, or nothing when tailscaled does not answer.
+backend_state() {
+  { tailscale status --json 2>/dev/null || true; } |
+    sed -n '/"BackendState"/ { s/.*"BackendState"[[:space:]]*:[[:space:]]*"\\([A-Za-z]*\\)".*/\\1/p; q; }'
+}
+
+# Waits up to 30 s while tailscaled is still starting, then prints its state.
+settled_backend_state() {
+  local state waited=0
+  while true; do
+    state=$(backend_state)
+    case $state in
+      "" | NoState | Starting) ;;
+      *) break ;;
+    esac
+    if [ "$waited" -ge 30 ]; then
+      break
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  printf '%s\\n' "$state"
+}
+
+# The key goes to a root-only file on tmpfs through a quoted heredoc, so it is never on a command
+# line (ps, audit logs) nor in the environment; on_exit deletes the file whatever happens.
+write_auth_key() {
+  mkdir -p "$(dirname "$AUTH_KEY_FILE")"
+  chmod 700 "$(dirname "$AUTH_KEY_FILE")"
+  (
+    umask 077
+    cat >"$AUTH_KEY_FILE" <<'${AUTH_KEY_HEREDOC}'
+${r.authKey}
+${AUTH_KEY_HEREDOC}
+  )
+}
+
+step_tailscale_up() {
+  local want have="" state
+  want=$(printf '%s\\n' "\${TS_UP_FLAGS[@]}")
+  if [ -f "$TS_UP_STAMP" ]; then
+    have=$(cat "$TS_UP_STAMP")
+  fi
+  state=$(settled_backend_state)
+  if [ "$state" = Running ] && [ "$have" = "$want" ]; then
+    log "tailscale is Running with these settings; not running tailscale up"
+    return 0
+  fi
+  if [ "$state" = Running ]; then
+    # Logged in already: change settings without the key (it may be single-use and spent).
+    log "tailscale is Running; applying changed settings"
+    tailscale up "\${TS_UP_FLAGS[@]}" --timeout="\${WAIT_TIMEOUT}s"
+  else
+    log "tailscale is \${state:-not answering}; logging in"
+    write_auth_key
+    tailscale up "\${TS_UP_FLAGS[@]}" --auth-key="file:$AUTH_KEY_FILE" --timeout="\${WAIT_TIMEOUT}s"
+    rm -f "$AUTH_KEY_FILE"
+  fi
+  mkdir -p "$(dirname "$TS_UP_STAMP")"
+  printf '%s\\n' "$want" >"$TS_UP_STAMP"
+  changed "tailscale up $(printf '%s ' "\${TS_UP_FLAGS[@]}")"
+  log "tailnet IPv4: $(tailscale ip -4 2>/dev/null | head -n 1 || true)"
+}`;
+}
+
+function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
+  if (r.iperf3Port === undefined) {
+    return `step_iperf3() {
+  disable_unit ${IPERF3_UNIT_NAME} "${IPERF3_UNIT_PATH}"
+}`;
+  }
+  return `step_iperf3() {
+  ${writeFileBlock(IPERF3_UNIT_PATH, "644", renderIperf3Unit({ port: r.iperf3Port }))}
+  if [ "$WROTE" -eq 1 ]; then
+    systemctl daemon-reload
+    if unit_active ${IPERF3_UNIT_NAME}; then
+      systemctl restart ${IPERF3_UNIT_NAME}
+      changed "restarted ${IPERF3_UNIT_NAME}"
+    fi
+  fi
+  ensure_enabled ${IPERF3_UNIT_NAME}
+  ensure_active ${IPERF3_UNIT_NAME}
+  # The package's own unit would listen on every address; keep it off.
+  if unit_enabled iperf3.service || unit_active iperf3.service; then
+    disable_unit iperf3.service
+  fi
+}`;
+}
+
+/** Renders the complete bootstrap script (plain bash; the caller handles Terraform escaping). */
+export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
+  const r = resolveNodeBootstrapOptions(o);
+  const repo = tailscaleAptRepo(r.distro, r.tailscaleTrack);
+  const upFlags = tailscaleUpFlags(r);
+  const vars = [
+    `readonly NODE_HOSTNAME=${shQuote(r.hostname)}`,
+    `readonly WAIT_TIMEOUT=${r.waitTimeoutSeconds}`,
+    `readonly TS_KEYRING=${shQuote(repo.keyringPath)}`,
+    `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`,
+    ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
+    `readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
+    `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
+    `readonly AUTH_KEY_FILE=${shQuote(AUTH_KEY_PATH)}`,
+  ];
+  const features = [
+    `${r.distro.id}/${r.distro.codename}`,
+    `tailscale ${r.tailscaleTrack}${r.tailscaleVersion ? ` ${r.tailscaleVersion}` : ""}`,
+    r.ssh ? "ssh" : "no ssh",
+    r.iperf3Port !== undefined ? `iperf3 :${r.iperf3Port}` : "no iperf3",
+    r.tuning ? "tuning" : "no tuning",
+    r.advertiseRoutes.length > 0 ? `routes ${r.advertiseRoutes.join(",")}` : "no routes",
+  ].join(", ");
+
+  const parts = [
+    "#!/bin/bash",
+    `# Mesh node bootstrap for ${r.hostname} (${features}).`,
+    "# Rendered by src/provisioning/node-bootstrap.ts. Safe to re-run: each step compares before it",
+    "# changes anything, and the last line reports how many changes this run made.",
+    'if [ -z "${BASH_VERSION:-}" ]; then exec /bin/bash "$0" "$@"; fi',
+    "set -euo pipefail",
+    "umask 022",
+    "export DEBIAN_FRONTEND=noninteractive",
+    "export LC_ALL=C",
+    "",
+    ...vars,
+    "CHANGES=0",
+    "WROTE=0",
+    "APT_UPDATED=0",
+    "",
+    renderLibrary(),
+    "",
+    renderHostnameStep(),
+    "",
+    renderTailscaleRepoStep(r),
+    "",
+    renderPackagesStep(r),
+    "",
+    renderTuningStep(r),
+    "",
+    renderForwardingStep(r),
+    "",
+    renderTailscaleUpStep(r),
+    "",
+    renderIperf3Step(r),
+    "",
+    `main() {
+  if [ "$(id -u)" -ne 0 ]; then
+    die "must run as root"
+  fi
+  wait_for_cloud_init
+  step_hostname
+  step_tailscale_repo
+  step_packages
+  step_tuning
+  step_forwarding
+  step_tailscale_up
+  step_iperf3
+  log "$CHANGES changes"
+}
+
+main "$@"`,
+    "",
+  ];
+  return parts.join("\n");
+}

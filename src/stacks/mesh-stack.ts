@@ -1,0 +1,194 @@
+import { LocalBackend, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { Construct } from "constructs";
+import { LinodeProvider } from "../../.gen/providers/linode/provider";
+import { TailscaleProvider } from "../../.gen/providers/tailscale/provider";
+import { ARTICLE_REGIONS, LINODE_REGIONS } from "../catalog/regions";
+import { BootstrapDelivery, MeshNodeSpec } from "../constructs/mesh-nodes";
+import { TailscaleMesh } from "../constructs/tailscale-mesh";
+import { MeshPolicyOptions } from "../policy/tailnet-policy";
+import { fail, requireCidr, requireIntegerInRange, requireNonEmpty, requireOneOf, requireRegion, requireUnique } from "../validation";
+import { relativeStateBackend } from "./backend";
+
+export interface MeshStackProps {
+  /** Regions to cover, one node each (or `nodesPerRegion`). @default the article's 14 regions */
+  readonly regions?: readonly string[];
+  /** Nodes per region; names become `<region>` for 1, `<region>-<n>` for more. @default 1 */
+  readonly nodesPerRegion?: number;
+  /** Explicit nodes instead of regions × nodesPerRegion. */
+  readonly nodes?: readonly MeshNodeSpec[];
+  /** @default "mesh-" */
+  readonly namePrefix?: string;
+  /** @default "linode/ubuntu24.04" */
+  readonly image?: string;
+  /** @default "g6-standard-2" */
+  readonly instanceType?: string;
+  /** @default "cloud-init" (no inbound SSH at all); "remote-exec" does as the article does */
+  readonly delivery?: BootstrapDelivery;
+  /** Networks allowed to SSH to public addresses (default of `var.admin_cidrs`); required for remote-exec. */
+  readonly adminCidrs?: readonly string[];
+  /** @default "managed" (policy and per-node keys by the tailscale provider) */
+  readonly authKeyMode?: "managed" | "premade";
+  /** Policy options (managed mode). */
+  readonly policy?: MeshPolicyOptions & { overwriteExistingPolicy?: boolean };
+  /** Lifetime of managed auth keys, seconds. @default 3600 */
+  readonly keyExpirySeconds?: number;
+  /** Pin Tailscale, e.g. "1.90.6". @default latest stable */
+  readonly tailscaleVersion?: string;
+}
+
+/**
+ * The production mesh: the article's network with for_each addressing, managed Tailscale policy and
+ * keys, a Cloud Firewall, no root password and no secret in plain text. The app's recommended stack.
+ */
+export class MeshStack extends TerraformStack {
+  public readonly mesh: TailscaleMesh;
+
+  constructor(scope: Construct, id: string, props: MeshStackProps = {}) {
+    super(scope, id);
+    new LocalBackend(this, relativeStateBackend(id));
+    const delivery = props.delivery ?? "cloud-init";
+    requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
+    const authKeyMode = props.authKeyMode ?? "managed";
+    requireOneOf("authKeyMode", authKeyMode, ["managed", "premade"] as const);
+    const nodes = props.nodes ?? nodesFromRegions(props.regions ?? ARTICLE_REGIONS, props.nodesPerRegion ?? 1);
+    if (props.nodes && (props.regions || props.nodesPerRegion)) {
+      fail("nodes", "give either nodes, or regions/nodesPerRegion, not both");
+    }
+    const adminCidrs = props.adminCidrs ?? [];
+    adminCidrs.forEach((c, i) => requireCidr(`adminCidrs[${i}]`, c));
+    if (delivery === "remote-exec" && adminCidrs.length === 0) {
+      fail("adminCidrs", "remote-exec delivery connects over SSH: give the admin networks allowed to reach port 22 (e.g. [\"203.0.113.0/24\"]), or use cloud-init delivery");
+    }
+
+    // --- Secrets: sensitive, never defaulted, never in files (TF_VAR_… in the environment). ---
+    const linodeToken = new TerraformVariable(this, "linode_token", {
+      type: "string",
+      sensitive: true,
+      nullable: false,
+      description: "Linode API token (set TF_VAR_linode_token)",
+      validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
+    });
+    new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+
+    let premadeAuthKey: TerraformVariable | undefined;
+    if (authKeyMode === "managed") {
+      const apiKey = new TerraformVariable(this, "tailscale_api_key", {
+        type: "string",
+        sensitive: true,
+        default: Token.nullValue(),
+        description:
+          "Tailscale API access token (TF_VAR_tailscale_api_key); leave null to use the provider's TAILSCALE_API_KEY or OAuth client environment variables",
+      });
+      const tailnet = new TerraformVariable(this, "tailscale_tailnet", {
+        type: "string",
+        default: "-",
+        description: 'Tailnet name; "-" is the API key\'s own tailnet',
+        validation: [
+          {
+            condition: '${can(regex("^(-|[A-Za-z0-9._@-]+)$", var.tailscale_tailnet))}',
+            errorMessage: 'tailscale_tailnet must be "-" or a tailnet name (letters, digits, ".", "_", "@", "-").',
+          },
+        ],
+      });
+      new TailscaleProvider(this, "tailscale", { apiKey: apiKey.stringValue, tailnet: tailnet.stringValue });
+    } else {
+      premadeAuthKey = new TerraformVariable(this, "tailscale_auth_key", {
+        type: "string",
+        sensitive: true,
+        nullable: false,
+        description: "Pre-authorised, tagged Tailscale auth key made in the admin console (TF_VAR_tailscale_auth_key)",
+        validation: [
+          {
+            condition: '${startswith(var.tailscale_auth_key, "tskey-")}',
+            errorMessage: 'tailscale_auth_key must be a Tailscale auth key (it starts with "tskey-").',
+          },
+        ],
+      });
+    }
+
+    let sshKeys: TerraformVariable | undefined;
+    let sshPrivateKey: TerraformVariable | undefined;
+    let sshCidrs: string[] = [];
+    if (delivery === "remote-exec") {
+      const cidrVar = new TerraformVariable(this, "admin_cidrs", {
+        type: "list(string)",
+        default: [...adminCidrs],
+        description: "Networks allowed to reach SSH (tcp/22) on the nodes' public addresses",
+        validation: [
+          { condition: "${length(var.admin_cidrs) > 0}", errorMessage: "admin_cidrs must list at least one network." },
+          {
+            condition: "${alltrue([for c in var.admin_cidrs : can(cidrhost(c, 0))])}",
+            errorMessage: "Every admin_cidrs entry must be a CIDR block such as 203.0.113.0/24.",
+          },
+        ],
+      });
+      sshCidrs = cidrVar.listValue;
+      sshKeys = new TerraformVariable(this, "ssh_public_keys", {
+        type: "list(string)",
+        nullable: false,
+        description: "Public keys for root (authorized_keys); remote-exec connects with the matching private key",
+        validation: [
+          {
+            condition:
+              '${length(var.ssh_public_keys) > 0 && alltrue([for k in var.ssh_public_keys : can(regex("^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh.com) ", k))])}',
+            errorMessage: "ssh_public_keys must list OpenSSH public keys (ssh-ed25519 …, ssh-rsa …, ecdsa-sha2-… ).",
+          },
+        ],
+      });
+      sshPrivateKey = new TerraformVariable(this, "ssh_private_key", {
+        type: "string",
+        sensitive: true,
+        default: Token.nullValue(),
+        description: "Private key for remote-exec; null uses ssh-agent (SSH_AUTH_SOCK)",
+      });
+    }
+
+    this.mesh = new TailscaleMesh(this, "mesh", {
+      nodes,
+      namePrefix: props.namePrefix,
+      image: props.image,
+      instanceType: props.instanceType,
+      delivery,
+      authKeyMode,
+      premadeAuthKey,
+      keyExpirySeconds: props.keyExpirySeconds,
+      policy: props.policy,
+      tailscaleVersion: props.tailscaleVersion,
+      // The synth-time check above guarantees the list; the variable carries it at runtime.
+      sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
+      authorizedKeys: sshKeys?.listValue,
+      sshPrivateKey: sshPrivateKey?.stringValue,
+      sshAgent: sshPrivateKey ? Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())) : undefined,
+    });
+
+    // What the probe and people need per node: label, region, public IPv4, tailnet hostname.
+    const instances = TerraformIterator.fromResources(this.mesh.nodes.instances);
+    new TerraformOutput(this, "nodes", {
+      description: "Mesh nodes by name: label, region, public IPv4, tailnet hostname",
+      value: instances.forExpressionForMap(
+        "key",
+        "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }",
+      ),
+    });
+  }
+}
+
+/** regions × count → node specs named `<region>` (count 1) or `<region>-<n>`. */
+export function nodesFromRegions(regions: readonly string[], perRegion: number): MeshNodeSpec[] {
+  requireNonEmpty("regions", regions);
+  regions.forEach((r, i) => requireRegion(`regions[${i}]`, r));
+  requireUnique("regions", regions);
+  requireIntegerInRange("nodesPerRegion", perRegion, 1, 100);
+  const maxNodes = 2000;
+  if (regions.length * perRegion > maxNodes) {
+    fail("nodesPerRegion", `${regions.length} regions × ${perRegion} = ${regions.length * perRegion} nodes; at most ${maxNodes} are supported`);
+  }
+  return regions.flatMap((region) =>
+    perRegion === 1
+      ? [{ name: region, region }]
+      : Array.from({ length: perRegion }, (_, i) => ({ name: `${region}-${i + 1}`, region })),
+  );
+}
+
+/** Every region of the catalog, for users who want the whole footprint. */
+export const ALL_REGIONS: readonly string[] = LINODE_REGIONS.map((r) => r.slug);
