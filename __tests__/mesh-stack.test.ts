@@ -3,8 +3,8 @@ import { synthesizedStack } from "./helpers/synth";
 import { synthMesh, withoutMetadata } from "./helpers/mesh";
 
 const decodeUserData = (node: any): string => {
-  const m = /^\$\{base64encode\((".*")\)\}$/s.exec(node.metadata[0].user_data);
-  if (!m) throw new Error("user_data is not a base64encode() of a quoted template");
+  const m = /^\$\{base64gzip\((".*")\)\}$/s.exec(node.metadata[0].user_data);
+  if (!m) throw new Error("user_data is not a base64gzip() of a quoted template");
   return JSON.parse(m[1]); // HCL quoted-string escapes used here are a subset of JSON's
 };
 

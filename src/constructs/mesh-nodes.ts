@@ -1,4 +1,5 @@
 import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "cdktf";
+import { gzipSync } from "zlib";
 import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
 import { distroForImage, renderNodeBootstrapScript } from "../provisioning";
@@ -118,6 +119,8 @@ export class MeshNodes extends Construct {
       [AUTH_KEY_SLOT]: props.authKey,
     });
 
+    if (delivery === "cloud-init") requireUserDataFits(script);
+
     const provisioners: RemoteExecProvisioner[] = [];
     if (delivery === "remote-exec") {
       provisioners.push({
@@ -148,8 +151,9 @@ export class MeshNodes extends Construct {
       authorizedKeys: props.authorizedKeys,
       firewallId: props.firewallId,
       privateIp: false,
-      // Built as an expression by hand: cdktf's Fn helpers refuse literal text containing `${`.
-      metadata: delivery === "cloud-init" ? [{ userData: `\${base64encode(${hclQuotedTemplate(scriptTemplate)})}` }] : undefined,
+      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits; built as an
+      // expression by hand because cdktf's Fn helpers refuse literal text containing `${`.
+      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${hclQuotedTemplate(scriptTemplate)})}` }] : undefined,
       provisioners: provisioners.length ? provisioners : undefined,
       lifecycle:
         delivery === "cloud-init"
@@ -192,4 +196,15 @@ export function nodeMap(nodes: readonly MeshNodeInfo[]): Record<string, Omit<Mes
   const map: Record<string, Omit<MeshNodeInfo, "name">> = {};
   for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };
   return map;
+}
+
+/** Conservative ceiling for base64 user data; cloud providers commonly cap user data at 16 KiB. */
+export const USER_DATA_LIMIT_BYTES = 16384;
+
+function requireUserDataFits(script: string): void {
+  // Slots are replaced by longer expressions' values at plan time; 256 bytes of headroom covers a key and a name.
+  const size = Math.ceil((gzipSync(script, { level: 9 }).length + 256) / 3) * 4;
+  if (size > USER_DATA_LIMIT_BYTES) {
+    fail("delivery", `the bootstrap script needs ~${size} bytes of base64 user data, over the ${USER_DATA_LIMIT_BYTES}-byte limit; use remote-exec delivery`);
+  }
 }
