@@ -285,6 +285,7 @@ describeTf("offline plan harness (terraform + offline provider server)", () => {
       );
       expect(mesh.driftAfterApply).toBe(0);
       expect(mesh.counts.total.replace).toBe(0);
+      expect(mesh.counts.total.update).toBe(0);
       expect(mesh.counts.total.create).toBe(0);
       expect(mesh.counts.addresses.destroy.length).toBeGreaterThan(0);
       expect(mesh.counts.addresses.destroy.every((a) => a.includes('["us-ord"]'))).toBe(true);

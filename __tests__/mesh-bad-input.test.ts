@@ -32,7 +32,7 @@ const cases: [string, MeshStackProps, RegExp][] = [
   ["bare address without prefix", { ...remote, adminCidrs: ["203.0.113.7"] }, /^adminCidrs\[0\]: /],
   ["IPv6 prefix too long", { ...remote, adminCidrs: ["2001:db8::/129"] }, /^adminCidrs\[0\]: /],
   ["second CIDR bad", { ...remote, adminCidrs: ["203.0.113.0/24", "300.1.1.0/24"] }, /^adminCidrs\[1\]: "300.1.1.0\/24"/],
-  ["tag without prefix", { policy: { meshTag: "mesh" } }, /^policy\.meshTag: "mesh" is not a valid Tailscale tag \('tag:' followed by a letter/],
+  ["tag without prefix", { policy: { meshTag: "mesh" } }, /^policy\.meshTag: "mesh" is not a valid Tailscale tag \('tag:' followed by a lower-case letter/],
   ["tag starting with a digit", { policy: { meshTag: "tag:1mesh" } }, /^policy\.meshTag: "tag:1mesh" is not a valid Tailscale tag/],
   ["tag with a space", { policy: { meshTag: "tag:my mesh" } }, /^policy\.meshTag: /],
   ["no admins", { policy: { admins: [] } }, /^policy\.admins: must name at least one admin/],

@@ -34,6 +34,7 @@ maybe("probe rehearsal in network namespaces", () => {
   let lab: Lab | undefined;
   let dir = "";
   let inventory = "";
+  let ghostInventory = "";
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "probe-rehearsal-"));
@@ -41,6 +42,12 @@ maybe("probe rehearsal in network namespaces", () => {
     startIperfServers(lab, 5201);
     inventory = join(dir, "inventory.txt");
     writeFileSync(inventory, labInventory(lab));
+    // Plus a node nobody answers for (its address is unused on the bridge): a real failure row.
+    ghostInventory = join(dir, "inventory-ghost.txt");
+    writeFileSync(
+      ghostInventory,
+      labInventory(lab) + `key=ghost label=rehearsal-ghost region=eu-west tailnet_ip=100.64.77.99 netns=${lab.hosts[0].netns}\n`,
+    );
   });
 
   afterAll(() => {
@@ -60,18 +67,35 @@ maybe("probe rehearsal in network namespaces", () => {
     a[1] = inventory;
     return a;
   };
+  const ghostArgs = (...more: string[]): string[] => {
+    const a = args(...more);
+    a[1] = ghostInventory;
+    return a;
+  };
 
   it("--from Tokyo: the article's table with real measured numbers in every format", async () => {
     const out = join(dir, "from");
     const err: string[] = [];
-    const code = await main(args("--from", "ap-northeast", "--format", "md,csv,json,svg", "--out-dir", out), {
+    const code = await main(ghostArgs("--from", "ap-northeast", "--format", "md,csv,json,svg", "--out-dir", out), {
       stdout: () => undefined,
       stderr: (s) => void err.push(s),
     });
     expect(code).toBe(0);
-    const saved = JSON.parse(readFileSync(join(out, "probe.json"), "utf8")) as Saved["run"];
-    expect(saved.transport).toBe("netns");
-    expect(saved.pairs).toHaveLength(4); // Tokyo to itself and to the three others
+    const all = JSON.parse(readFileSync(join(out, "probe.json"), "utf8")) as Saved["run"];
+    expect(all.transport).toBe("netns");
+    expect(all.pairs).toHaveLength(5); // Tokyo to itself, the three others and the ghost
+    // The unreachable node is a row with errors and no numbers; the run went on.
+    const ghost = all.pairs.find((p) => p.to === "ghost")!;
+    expect(ghost.ping?.received).toBe(0);
+    expect(ghost.ping?.avgMs).toBeNull();
+    expect(ghost.iperf).toBeNull();
+    expect(ghost.errors[0]).toMatch(/^ping: 100% packet loss \(0 of 3 replies/);
+    expect(ghost.errors[1]).toMatch(/^iperf3: /);
+    const ghostLine = readFileSync(join(out, "probe.md"), "utf8").split("\n").find((l) => l.startsWith("| rehearsal-ghost "))!;
+    expect(ghostLine).toContain("| 100.64.77.99 | — | — | — |");
+    expect(all.report.rows[all.report.rows.length - 1].to).toBe("ghost"); // failed rows sort last
+    expect(err.join("")).toContain("warning: 1 of 5 pairs had a failed probe");
+    const saved = { ...all, pairs: all.pairs.filter((p) => p.to !== "ghost"), report: { ...all.report, rows: all.report.rows.filter((r) => r.to !== "ghost") } };
     for (const p of saved.pairs) {
       expect(p.errors).toEqual([]);
       expect(p.ping?.received).toBe(3);
@@ -94,7 +118,7 @@ maybe("probe rehearsal in network namespaces", () => {
     // Fibre limits come from the catalog regions; a local veth beats them, and the report says so.
     const sg = saved.report.rows.find((r) => r.to === "singapore")!;
     expect(sg.fiberLimitMs).toBeGreaterThan(50);
-    expect(saved.report.warnings.filter((w) => /below the physical limit/.test(w))).toHaveLength(3);
+    expect(all.report.warnings.filter((w) => /below the physical limit/.test(w))).toHaveLength(3);
     const ping = saved.report.rows.map((r) => r.pingMs!);
     const bw = saved.report.rows.map((r) => r.bandwidthMbps!);
     console.log(`rehearsal --from: ping ${Math.min(...ping).toFixed(3)}-${Math.max(...ping).toFixed(3)} ms, bandwidth ${Math.min(...bw).toFixed(0)}-${Math.max(...bw).toFixed(0)} Mbit/s`);

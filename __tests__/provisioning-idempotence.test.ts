@@ -47,13 +47,14 @@ const work = mkdtempSync(join(tmpdir(), "provisioning-sandbox-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let counter = 0;
-function runSandbox(scripts: NodeBootstrapOptions[], env: Record<string, string> = {}): Sandbox {
+/** Each entry is rendered from options, or used as is when it is already script text. */
+function runSandbox(scripts: Array<NodeBootstrapOptions | string>, env: Record<string, string> = {}): Sandbox {
   const dir = join(work, `case-${++counter}`);
   const outdir = join(dir, "out");
   mkdirSync(outdir, { recursive: true });
   const files = scripts.map((o, i) => {
     const f = join(dir, `bootstrap-${i + 1}.sh`);
-    writeFileSync(f, renderNodeBootstrapScript(o), { mode: 0o700 });
+    writeFileSync(f, typeof o === "string" ? o : renderNodeBootstrapScript(o), { mode: 0o700 });
     return f;
   });
   const r = spawnSync("bash", [SANDBOX, outdir, ...files], {
@@ -201,6 +202,20 @@ describe("bootstrap idempotence in a stubbed sandbox", () => {
     expect(calledWith(first, "terraform-script")).toEqual(["terraform-script /tmp/terraform_1001.sh mode=700"]);
     expect(read(join(sb.outdir, "run1-after", "tmp.txt"))).not.toContain("terraform_");
     expect(read(join(sb.outdir, "run2-after", "tmp.txt"))).not.toContain("terraform_");
+  });
+
+  sandboxTest("remote-exec inline with the caller deleting the upload first (as MeshNodes does)", () => {
+    // MeshNodes sends inline ["#!/bin/bash", 'rm -f -- "$0"', script]; bash keeps reading the
+    // deleted file, and the script's own chmod/cleanup of $0 must not trip over it.
+    const text = `#!/bin/bash\nrm -f -- "$0"\n${renderNodeBootstrapScript(baseOptions())}`;
+    const sb = runSandbox([text, text], { SANDBOX_AS_TERRAFORM: "1" });
+    const [first, second] = sb.runs;
+    expect(first.rc).toBe(0);
+    expect(first.changes).toBeGreaterThan(0);
+    expect(calledWith(first, "terraform-script")).toEqual([]);
+    expect(calledWith(first, "tailscale up")).toHaveLength(1);
+    expect(second.rc).toBe(0);
+    expect(second.changes).toBe(0);
   });
 
   sandboxTest("bookworm as cloud-init user data, minimal features: no self-wait, idempotent", () => {

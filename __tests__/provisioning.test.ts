@@ -379,7 +379,7 @@ describe("validation errors name the field", () => {
     expectFieldError(baseOptions({ tailscaleTrack: "beta" as never }), "tailscaleTrack", /"stable", "unstable"/);
     expectFieldError(baseOptions({ distro: { id: "ubuntu", codename: "focal" } }), "distro.codename", /jammy, noble/);
     expectFieldError(baseOptions({ distro: { id: "centos" as never, codename: "7" } }), "distro.id");
-    expectFieldError(baseOptions({ waitTimeoutSeconds: 5 }), "waitTimeoutSeconds", /10-86400/);
+    expectFieldError(baseOptions({ waitTimeoutSeconds: 5 }), "waitTimeoutSeconds", /from 10 to 86400/);
     expectFieldError(baseOptions({ ssh: "yes" as never }), "ssh");
     expectFieldError(baseOptions({ iperf3: null as never }), "iperf3");
   });

@@ -17,6 +17,7 @@ import * as ts from "typescript";
 import { findTerraform, offlineEnv } from "../src/harness/runner";
 import { appAvailable, stackConfigPath, synthesizeStacks } from "../src/harness/stacks";
 import { prepareWorkDir, repoRoot } from "../src/harness/workdir";
+import { median } from "./stats";
 
 interface Measured {
   ms: number;
@@ -97,12 +98,6 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
@@ -169,9 +164,12 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const version = (JSON.parse(execFileSync(terraform, ["version", "-json"], { env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).toString()) as {
-    terraform_version: string;
-  }).terraform_version;
+  // Version only; the user's CLI config is left out so terraform prints no warning about it.
+  const versionJson = execFileSync(terraform, ["version", "-json"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: "1" },
+    stdio: ["ignore", "pipe", "ignore"],
+  }).toString();
+  const version = (JSON.parse(versionJson) as { terraform_version: string }).terraform_version;
   const mib = (kb: number) => (kb / 1024).toFixed(1);
   const lines = [
     `Offline plan benchmark: ${configNote}; ${runs} runs; ${os.cpus().length} CPUs; terraform ${version}; memory via ${fs.existsSync(TIME_BIN) ? "/usr/bin/time -v" : "/proc polling"}`,

@@ -2,6 +2,7 @@
  * Runs the real `terraform` binary against the offline provider server: init, validate, plan,
  * show, apply, in a prepared work dir with a sealed environment.
  */
+import { redactPlanJson } from "./redact";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -205,7 +206,8 @@ export class OfflineSession {
     await this.ensureInit();
     const raw = await this.must(["plan", "-input=false", "-no-color", "-out=tfplan", ...this.prepared.varArgs]);
     const shown = await this.must(["show", "-json", "tfplan"]);
-    const plan = JSON.parse(shown.stdout) as PlanJson;
+    // Review copies never hold sensitive values (terraform prints them in clear in -json output).
+    const plan = redactPlanJson(JSON.parse(shown.stdout)) as PlanJson;
     const planJsonPath = path.join(this.workDir, "plan.json");
     fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
     const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json" });

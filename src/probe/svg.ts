@@ -205,7 +205,7 @@ export function renderHeatmapSvg(report: Report): string {
   const CW = 104;
   const CH = 48;
   const L = 210;
-  const TOP = 190;
+  const TOP = 230;
   const W = Math.max(720, L + n * CW + 40);
   const H = TOP + n * CH + 110;
   const cell = new Map<string, ReportRow>(report.rows.map((r) => [`${r.from}\u0000${r.to}`, r]));
@@ -229,7 +229,7 @@ export function renderHeatmapSvg(report: Report): string {
       90,
     ),
   );
-  out.push(text(L + (n * CW) / 2, TOP - 92, "to (destination)", `font-size="13" font-weight="bold" fill="#2d3748" text-anchor="middle"`));
+  out.push(text(L + (n * CW) / 2, 122, "to (destination)", `font-size="13" font-weight="bold" fill="#2d3748" text-anchor="middle"`));
   out.push(text(20, TOP - 8, "from (source)", `font-size="13" font-weight="bold" fill="#2d3748"`));
   nodes.forEach((node, j) => {
     const x = L + j * CW + CW / 2;

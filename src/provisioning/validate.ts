@@ -3,34 +3,29 @@
  * and never echoes a secret value back.
  */
 
-import { isIPv4, isIPv6 } from "net";
+import {
+  HOSTNAME_PATTERN,
+  HOSTNAME_RULE,
+  TAG_PATTERN,
+  TAG_RULE,
+  ValidationError,
+  parseCidr,
+  requireIntegerInRange,
+  requireOneOf,
+} from "../validation";
 
-/** Thrown for an option value the renderers refuse; `field` is the option's path, e.g. `advertiseTags[1]`. */
-export class ProvisioningValidationError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = "ProvisioningValidationError";
-  }
-}
+const ProvisioningValidationError = ValidationError;
 
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Provisioning errors are the project's ValidationError: `field` names the option, e.g. `advertiseTags[1]`. */
+export { ValidationError as ProvisioningValidationError };
 
 /** RFC 1123 label, lower case (Tailscale lower-cases names anyway; we refuse rather than surprise). */
 export function validateHostname(field: string, value: unknown): string {
-  if (typeof value !== "string" || !LABEL.test(value)) {
-    throw new ProvisioningValidationError(
-      field,
-      `${JSON.stringify(value)} is not a valid RFC 1123 label ` +
-        "(allowed: 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-')",
-    );
+  if (typeof value !== "string" || !HOSTNAME_PATTERN.test(value)) {
+    throw new ProvisioningValidationError(field, `${JSON.stringify(value)} is not a valid RFC 1123 label (allowed: ${HOSTNAME_RULE})`);
   }
   return value;
 }
-
-const TAG = /^tag:[a-z][a-z0-9-]{0,62}$/;
 
 /** ACL tags as `tailscale up --advertise-tags` accepts them: `tag:` then a letter, then letters/digits/'-'. */
 export function validateTags(field: string, value: unknown): string[] {
@@ -39,12 +34,8 @@ export function validateTags(field: string, value: unknown): string[] {
   }
   const seen = new Set<string>();
   value.forEach((tag, i) => {
-    if (typeof tag !== "string" || !TAG.test(tag)) {
-      throw new ProvisioningValidationError(
-        `${field}[${i}]`,
-        `${JSON.stringify(tag)} is not a valid tag (allowed: "tag:" followed by a lower-case letter, ` +
-          "then up to 62 of a-z, 0-9 and '-')",
-      );
+    if (typeof tag !== "string" || !TAG_PATTERN.test(tag)) {
+      throw new ProvisioningValidationError(`${field}[${i}]`, `${JSON.stringify(tag)} is not a valid tag (allowed: ${TAG_RULE})`);
     }
     if (seen.has(tag)) throw new ProvisioningValidationError(`${field}[${i}]`, `duplicate tag ${tag}`);
     seen.add(tag);
@@ -96,38 +87,8 @@ export function validatePort(field: string, value: unknown): number {
   return value;
 }
 
-export function validateIntegerRange(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new ProvisioningValidationError(field, `${JSON.stringify(value)} is out of range (allowed: integer ${min}-${max})`);
-  }
-  return value;
-}
-
-export function validateOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-    throw new ProvisioningValidationError(
-      field,
-      `${JSON.stringify(value)} is not allowed (allowed: ${allowed.map((a) => JSON.stringify(a)).join(", ")})`,
-    );
-  }
-  return value as T;
-}
-
-/** Parses an IPv6 address (already checked by net.isIPv6) into its 128-bit value. */
-function ipv6ToBigInt(addr: string): bigint {
-  let text = addr;
-  // A trailing dotted quad (::ffff:1.2.3.4) becomes two hextets.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const o = dotted[1].split(".").map(Number);
-    text = text.slice(0, dotted.index) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const headParts = head ? head.split(":") : [];
-  const tailParts = tail === undefined ? [] : tail ? tail.split(":") : [];
-  const fill = tail === undefined ? [] : new Array(8 - headParts.length - tailParts.length).fill("0");
-  return [...headParts, ...fill, ...tailParts].reduce((acc, h) => (acc << 16n) | BigInt(parseInt(h, 16)), 0n);
-}
+export const validateIntegerRange = requireIntegerInRange;
+export const validateOneOf = requireOneOf;
 
 /**
  * CIDRs for `--advertise-routes`. Tailscale refuses prefixes with host bits set, and /0 means
@@ -148,22 +109,19 @@ export function validateCidrs(field: string, value: unknown): string[] {
     if (!m) bad("is not a CIDR (allowed: \"a.b.c.d/n\" with n 1-32, or IPv6 \"x::/n\" with n 1-128)");
     const [, addr, lenText] = m as RegExpExecArray;
     const len = Number(lenText);
-    if (isIPv4(addr) && !/(^|\.)0\d/.test(addr)) {
-      if (len < 1 || len > 32) bad("has an IPv4 prefix length outside 1-32 (use an exit node for /0)");
-      const value32 = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-      const hostBits = len === 32 ? 0 : value32 % 2 ** (32 - len);
-      if (hostBits !== 0) {
-        const net = value32 - hostBits;
-        const canon = [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".");
-        bad(`has host bits set (did you mean "${canon}/${len}"?)`);
-      }
-    } else if (isIPv6(addr)) {
-      if (len < 1 || len > 128) bad("has an IPv6 prefix length outside 1-128 (use an exit node for ::/0)");
-      const v = ipv6ToBigInt(addr);
-      const mask = (1n << BigInt(128 - len)) - 1n;
-      if ((v & mask) !== 0n) bad("has host bits set below the prefix length");
-    } else {
-      bad("does not start with a valid IPv4 or IPv6 address");
+    const asHost = parseCidr(`${addr}/${addr.includes(":") ? 128 : 32}`);
+    if (!asHost) bad("does not start with a valid IPv4 or IPv6 address");
+    const width = asHost!.version === 4 ? 32 : 128;
+    if (len < 1 || len > width) {
+      bad(`has an IPv${asHost!.version} prefix length outside 1-${width} (use an exit node for /0)`);
+    }
+    if (!parseCidr(cidr as string)) {
+      const net = asHost!.bits & ~((1n << BigInt(width - len)) - 1n);
+      bad(
+        asHost!.version === 4
+          ? `has host bits set (did you mean "${[24n, 16n, 8n, 0n].map((sh) => (net >> sh) & 255n).join(".")}/${len}"?)`
+          : "has host bits set below the prefix length",
+      );
     }
     if (seen.has(cidr as string)) bad("is listed twice");
     seen.add(cidr as string);

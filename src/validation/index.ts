@@ -2,6 +2,7 @@
  * Synth-time input checks shared by constructs. Each throws a ValidationError whose message starts
  * with the field's path and says what is allowed, so bad input stops `cdktf synth`, never `apply`.
  */
+import { isIPv4, isIPv6 } from "net";
 import { LINODE_REGIONS, findRegion } from "../catalog/regions";
 
 export class ValidationError extends Error {
@@ -52,16 +53,18 @@ export function requireLinodeLabel(field: string, label: string): void {
 
 /** Tailnet/system hostnames: one DNS label, lower case, 1-63 chars. */
 export const HOSTNAME_RULE = "1-63 lower-case letters, digits and '-', not starting or ending with '-'";
-export function requireHostname(field: string, name: string): void {
-  if (typeof name !== "string" || !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+export const HOSTNAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export function requireHostname(field: string, name: unknown): asserts name is string {
+  if (typeof name !== "string" || !HOSTNAME_PATTERN.test(name)) {
     fail(field, `${show(name)} is not a valid hostname (${HOSTNAME_RULE})`);
   }
 }
 
-/** Tailscale ACL tags: `tag:` then a letter, then letters, digits and '-'. */
-export const TAG_RULE = "'tag:' followed by a letter and then letters, digits or '-'";
-export function requireTailscaleTag(field: string, tag: string): void {
-  if (typeof tag !== "string" || !/^tag:[A-Za-z][A-Za-z0-9-]*$/.test(tag)) {
+/** Tailscale ACL tags as `tailscale up --advertise-tags` takes them. */
+export const TAG_RULE = "'tag:' followed by a lower-case letter, then up to 62 of a-z, 0-9 and '-'";
+export const TAG_PATTERN = /^tag:[a-z][a-z0-9-]{0,62}$/;
+export function requireTailscaleTag(field: string, tag: unknown): asserts tag is string {
+  if (typeof tag !== "string" || !TAG_PATTERN.test(tag)) {
     fail(field, `${show(tag)} is not a valid Tailscale tag (${TAG_RULE})`);
   }
 }
@@ -78,35 +81,30 @@ export function parseCidr(cidr: string): { version: 4 | 6; bits: bigint; prefix:
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
   if (!m) return undefined;
   const prefix = Number(m[2]);
-  const v4 = parseIPv4(m[1]);
-  if (v4 !== undefined) {
-    if (prefix > 32 || (prefix < 32 && v4 & ((1n << BigInt(32 - prefix)) - 1n))) return undefined;
-    return { version: 4, bits: v4, prefix };
-  }
-  const v6 = parseIPv6(m[1]);
-  if (v6 !== undefined) {
-    if (prefix > 128 || (prefix < 128 && v6 & ((1n << BigInt(128 - prefix)) - 1n))) return undefined;
-    return { version: 6, bits: v6, prefix };
-  }
-  return undefined;
+  const [version, width, bits] = isIPv4(m[1]) && !/(^|\.)0\d/.test(m[1])
+    ? [4 as const, 32, m[1].split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n)]
+    : isIPv6(m[1])
+      ? [6 as const, 128, ipv6ToBigInt(m[1])]
+      : [undefined, 0, 0n];
+  if (!version || prefix > width) return undefined;
+  if (prefix < width && bits & ((1n << BigInt(width - prefix)) - 1n)) return undefined;
+  return { version, bits, prefix };
 }
 
-function parseIPv4(s: string): bigint | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
-}
-
-function parseIPv6(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:]+$/.test(s) || (s.match(/::/g) ?? []).length > 1) return undefined;
-  const [head, tail] = s.includes("::") ? s.split("::") : [s, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  if (tail === undefined && h.length !== 8) return undefined;
-  if (tail !== undefined && h.length + t.length > 7) return undefined;
-  const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+/** An IPv6 address (already checked by net.isIPv6) as its 128-bit value. */
+export function ipv6ToBigInt(addr: string): bigint {
+  let text = addr;
+  // A trailing dotted quad (::ffff:1.2.3.4) becomes two hextets.
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const o = dotted[1].split(".").map(Number);
+    text = text.slice(0, dotted.index) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const headParts = head ? head.split(":") : [];
+  const tailParts = tail === undefined ? [] : tail ? tail.split(":") : [];
+  const fill = tail === undefined ? [] : new Array(8 - headParts.length - tailParts.length).fill("0");
+  return [...headParts, ...fill, ...tailParts].reduce((acc, h) => (acc << 16n) | BigInt(parseInt(h, 16)), 0n);
 }
 
 /** Linode plan IDs such as g6-standard-8, g6-nanode-1, g7-highmem-2, g1-gpu-rtx6000-1. */
@@ -117,12 +115,16 @@ export function requireInstanceType(field: string, type: string): void {
   }
 }
 
-export function requireIntegerInRange(field: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
+export function requireIntegerInRange(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     fail(field, `${show(value)} must be a whole number from ${min} to ${max}`);
   }
+  return value;
 }
 
-export function requireOneOf<T extends string>(field: string, value: T, allowed: readonly T[]): void {
-  if (!allowed.includes(value)) fail(field, `${show(value)} is not one of ${allowed.map(show).join(", ")}`);
+export function requireOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    fail(field, `${show(value)} is not one of ${allowed.map(show).join(", ")}`);
+  }
+  return value as T;
 }
