@@ -33,14 +33,16 @@ export interface CliOptions {
   vars: Record<string, unknown>;
   remove?: string;
   reset: boolean;
+  /** Leave out terraform's own plan output (the summary lines stay). */
+  quiet: boolean;
   socketDir?: string;
 }
 
-const USAGE = "usage: cli.ts <plan|apply|validate|churn|serve> [stack] [--config f] [--no-synth] [--outdir d] [--schemas d] [--work-dir d] [--var k=v] [--remove region] [--reset]";
+const USAGE = "usage: cli.ts <plan|apply|validate|churn|serve> [stack] [--config f] [--no-synth] [--outdir d] [--schemas d] [--work-dir d] [--var k=v] [--remove region] [--reset] [--quiet]";
 
 /** Parses argv (without node and script); throws with the usage line on bad input. */
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { command: "", synth: true, outdir: "cdktf.out", schemas: "schemas", vars: {}, reset: false };
+  const opts: CliOptions = { command: "", synth: true, outdir: "cdktf.out", schemas: "schemas", vars: {}, reset: false, quiet: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -55,6 +57,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case "--no-synth":
         opts.synth = false;
+        break;
+      case "--quiet":
+        opts.quiet = true;
         break;
       case "--outdir":
         opts.outdir = value();
@@ -182,6 +187,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const p = await session.plan({ title: opts.command === "apply" ? `Offline plan after apply: ${opts.stack}` : undefined });
     const t = countPlan(p.plan).terraform;
+    // The plan exactly as terraform prints it (sensitive values already masked by terraform).
+    if (!opts.quiet) process.stdout.write(p.raw.stdout.endsWith("\n") ? p.raw.stdout : `${p.raw.stdout}\n`);
     console.log(`plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`);
     console.log(`wrote ${rel(root, p.planJsonPath)} and ${rel(root, p.planMdPath)}`);
     return 0;
