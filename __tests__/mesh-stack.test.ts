@@ -147,3 +147,15 @@ describe("pre-made key mode", () => {
     expect(decodeUserData(stack.resource.linode_instance.node)).toContain("\n${var.tailscale_auth_key}\n");
   });
 });
+
+describe("root password, when asked for", () => {
+  const stack = synthMesh({ rootPassword: true });
+  test("one random_password per node, sensitive by the provider, used as root_pass; none by default", () => {
+    const pw = stack.resource.random_password.node_root;
+    expect(pw.for_each).toEqual(stack.resource.linode_instance.node.for_each);
+    expect(pw).toMatchObject({ length: 32, special: true });
+    expect(stack.resource.linode_instance.node.root_pass).toBe("${random_password.node_root[each.key].result}");
+    expect(stack.resource.random_string).toBeUndefined();
+    expect(synthMesh().resource.random_password).toBeUndefined();
+  });
+});

@@ -48,6 +48,11 @@ export interface MeshNodesProps {
   readonly sshPrivateKey?: string;
   /** Whether remote-exec uses ssh-agent: "true", "false" or a bool expression. @default "true" when no private key */
   readonly sshAgent?: string;
+  /**
+   * Expression for the current node's root password (e.g. from a for_each `random_password`).
+   * @default none: the provider sets a random password it does not keep; access is by key only
+   */
+  readonly rootPassword?: string;
   /** Cloud Firewall every node is created behind (attached at creation: never exposed without it). */
   readonly firewallId?: number;
   /** Pin a Tailscale version, e.g. "1.90.6". @default latest from the stable track */
@@ -146,8 +151,9 @@ export class MeshNodes extends Construct {
       type: this.iterator.getString("type"),
       image,
       tags: [...(props.linodeTags ?? ["tailscale", "mesh"])],
-      // No root password: the provider sets a random one it does not keep; access is by SSH key or
-      // Tailscale SSH only.
+      // No root password unless asked for: the provider then sets a random one it does not keep,
+      // and access is by SSH key or Tailscale SSH only.
+      rootPass: props.rootPassword,
       authorizedKeys: props.authorizedKeys,
       firewallId: props.firewallId,
       privateIp: false,

@@ -1,5 +1,6 @@
 import { TerraformIterator, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
+import { Password } from "@cdktf/provider-random/lib/password";
 import { MeshNodes, MeshNodesProps, nodeMap, planMeshNodes } from "./mesh-nodes";
 import { NodeAuthKeys } from "./node-auth-keys";
 import { NodeFirewall } from "./node-firewall";
@@ -7,7 +8,7 @@ import { TailnetPolicy, TailnetPolicyProps } from "./tailnet-policy";
 import { fail } from "../validation";
 
 export interface TailscaleMeshProps
-  extends Omit<MeshNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys"> {
+  extends Omit<MeshNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
   /** Tailscale policy (managed keys only); its mesh tag is what nodes advertise. */
   readonly policy?: TailnetPolicyProps;
   /**
@@ -26,6 +27,11 @@ export interface TailscaleMeshProps
   readonly authorizedKeys?: string[];
   /** Label of the shared Cloud Firewall. @default "<namePrefix>firewall" */
   readonly firewallLabel?: string;
+  /**
+   * Give each node a root password from a per-node `random_password` (sensitive, kept in state),
+   * for console access. Needs a random provider in the stack. @default false
+   */
+  readonly rootPassword?: boolean;
 }
 
 /**
@@ -37,6 +43,8 @@ export class TailscaleMesh extends Construct {
   public readonly authKeys: NodeAuthKeys;
   public readonly firewall: NodeFirewall;
   public readonly nodes: MeshNodes;
+  /** Per-node root passwords, when asked for. Escape hatch. */
+  public readonly rootPasswords?: Password;
 
   constructor(scope: Construct, id: string, props: TailscaleMeshProps) {
     super(scope, id);
@@ -74,8 +82,17 @@ export class TailscaleMesh extends Construct {
       nodes: TerraformIterator.fromMap(nodeMap(planned)),
       tags: [meshTag],
     });
+    if (props.rootPassword) {
+      this.rootPasswords = new Password(this, "root-password", {
+        forEach: TerraformIterator.fromMap(nodeMap(planned)),
+        length: 32,
+        special: true,
+      });
+      this.rootPasswords.overrideLogicalId("node_root");
+    }
     this.nodes = new MeshNodes(this, "nodes", {
       ...props,
+      rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
       advertiseTags: [meshTag],
       authKey: this.authKeys.keyForEachNode,
       // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.

@@ -2,6 +2,7 @@ import { LocalBackend, Op, TerraformIterator, TerraformOutput, TerraformStack, T
 import { Construct } from "constructs";
 import { LinodeProvider } from "../../.gen/providers/linode/provider";
 import { TailscaleProvider } from "../../.gen/providers/tailscale/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ARTICLE_REGIONS, LINODE_REGIONS } from "../catalog/regions";
 import { BootstrapDelivery, MeshNodeSpec } from "../constructs/mesh-nodes";
 import { TailscaleMesh } from "../constructs/tailscale-mesh";
@@ -34,6 +35,8 @@ export interface MeshStackProps {
   readonly keyExpirySeconds?: number;
   /** Pin Tailscale, e.g. "1.90.6". @default latest stable */
   readonly tailscaleVersion?: string;
+  /** A random_password per node as root password (console access). @default false: no password */
+  readonly rootPassword?: boolean;
 }
 
 /**
@@ -69,6 +72,7 @@ export class MeshStack extends TerraformStack {
       validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
     });
     new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+    if (props.rootPassword) new RandomProvider(this, "random");
 
     let premadeAuthKey: TerraformVariable | undefined;
     if (authKeyMode === "managed") {
@@ -154,6 +158,7 @@ export class MeshStack extends TerraformStack {
       keyExpirySeconds: props.keyExpirySeconds,
       policy: props.policy,
       tailscaleVersion: props.tailscaleVersion,
+      rootPassword: props.rootPassword,
       // The synth-time check above guarantees the list; the variable carries it at runtime.
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
       authorizedKeys: sshKeys?.listValue,
