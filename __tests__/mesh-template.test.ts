@@ -20,7 +20,7 @@ function evaluate(values: Record<string, string>, locals: Record<string, string>
     s.replace(/each\.value\.hostname/g, "local.hostname").replace(/tailscale_tailnet_key\.node\[each\.key\]\.key/g, "local.key");
   const output = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: swap(v) }]));
   fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals, output }));
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
   delete env.TF_CLI_CONFIG_FILE;
   for (const args of [["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]]) {
     const r = spawnSync(terraform!, [...args, "-no-color"], { cwd: dir, env, encoding: "utf8" });

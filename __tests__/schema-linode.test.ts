@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
+import { Attribute, Block, BlockType, SchemaFile } from "./helpers/schema-json";
 
 const root = path.resolve(__dirname, "..");
 const schemaFile = path.join(root, "schemas", "linode.json");
@@ -17,49 +18,7 @@ const PROVIDER_ADDR = "registry.terraform.io/linode/linode";
 const MIRROR = "/work/.mirror/linode+terraform-provider-linode/repo";
 const TAG = "v3.13.0";
 
-type CtyType = string | [string, unknown];
-interface Attribute {
-  type?: CtyType;
-  nested_type?: NestedType;
-  description?: string;
-  description_kind: string;
-  required?: boolean;
-  optional?: boolean;
-  computed?: boolean;
-  sensitive?: boolean;
-  deprecated?: boolean;
-  write_only?: boolean;
-}
-interface NestedType {
-  attributes: Record<string, Attribute>;
-  nesting_mode: string;
-  min_items?: number;
-  max_items?: number;
-}
-interface Block {
-  attributes?: Record<string, Attribute>;
-  block_types?: Record<string, BlockType>;
-  description?: string;
-  description_kind: string;
-  deprecated?: boolean;
-}
-interface BlockType {
-  nesting_mode: string;
-  block: Block;
-  min_items?: number;
-  max_items?: number;
-}
-interface Schema {
-  version: number;
-  block: Block;
-}
-interface ProviderSchemaDoc {
-  format_version: string;
-  provider_schemas: Record<
-    string,
-    { provider: Schema; resource_schemas: Record<string, Schema>; data_source_schemas: Record<string, Schema> }
-  >;
-}
+type ProviderSchemaDoc = SchemaFile;
 interface Meta {
   source: string;
   version: string;

@@ -7,53 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-
-type TypeExpr = string | [string, unknown];
-
-interface Attribute {
-  type?: TypeExpr;
-  nested_type?: { attributes: Record<string, Attribute>; nesting_mode: string };
-  description?: string;
-  description_kind: string;
-  required?: boolean;
-  optional?: boolean;
-  computed?: boolean;
-  sensitive?: boolean;
-  deprecated?: boolean;
-  write_only?: boolean;
-}
-
-interface Block {
-  attributes?: Record<string, Attribute>;
-  block_types?: Record<string, BlockType>;
-  description?: string;
-  description_kind: string;
-  deprecated?: boolean;
-}
-
-interface BlockType {
-  nesting_mode: string;
-  block: Block;
-  min_items?: number;
-  max_items?: number;
-}
-
-interface Schema {
-  version: number;
-  block: Block;
-}
-
-interface ProviderEntry {
-  provider: Schema;
-  resource_schemas?: Record<string, Schema>;
-  data_source_schemas?: Record<string, Schema>;
-  ephemeral_resource_schemas?: Record<string, Schema>;
-}
-
-interface SchemaFile {
-  format_version: string;
-  provider_schemas: Record<string, ProviderEntry>;
-}
+import { Attribute, Block, ProviderEntry, Schema, SchemaFile } from "./helpers/schema-json";
 
 interface Meta {
   source: string;
