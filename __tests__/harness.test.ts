@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { measureChurn, ChurnReport } from "../src/harness/churn";
-import { findTerraform, OfflineSession, withSession } from "../src/harness/runner";
+import { findTerraform, OfflineSession, runTerraform, withSession } from "../src/harness/runner";
 import { JsonBlock, loadRecordedProviders, mutateResourceSchema, RecordedProvider } from "../src/harness/schema";
 import { appAvailable, stackConfigPath, synthesizeStacks } from "../src/harness/stacks";
 import { countPlan, PlanJson } from "../src/harness/summary";
@@ -191,7 +191,7 @@ describeTf("offline plan harness (terraform + offline provider server)", () => {
     }
   });
 
-  test("a planted secret reaches plan.json but never plan.md", async () => {
+  test("a planted secret reaches terraform's plan JSON but never plan.json or plan.md", async () => {
     const SECRET = "PLANTED-SECRET-b41d0e";
     // root_pass is sensitive by schema; tags get the secret through a sensitive variable.
     const configPath = variant("planted-secret", articleConfig, (vpn) => {
@@ -202,7 +202,10 @@ describeTf("offline plan harness (terraform + offline provider server)", () => {
       { configPath, workDir: path.join(TMP, "secret"), schemaDir: SCHEMA_DIR, vars: { tailscale_auth_key: SECRET } },
       async (s) => {
         const p = await s.plan();
-        expect(fs.readFileSync(p.planJsonPath, "utf8")).toContain(SECRET); // planted for real
+        // Planted for real: terraform's own JSON of the saved plan carries it (twice: value and literal).
+        const shown = await runTerraform(["show", "-json", "tfplan"], { cwd: s.workDir, env: s.env });
+        expect(shown.stdout).toContain(SECRET);
+        expect(fs.readFileSync(p.planJsonPath, "utf8")).not.toContain(SECRET);
         expect(p.markdown).not.toContain(SECRET);
         expect(fs.readFileSync(p.planMdPath, "utf8")).not.toContain(SECRET);
         expect(p.raw.stdout).not.toContain(SECRET);

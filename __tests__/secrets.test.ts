@@ -105,3 +105,21 @@ describe("plan JSON redaction", () => {
     expect(plan.variables.token.value).toBe("s3cret"); // input untouched
   });
 });
+
+test("literal values in the configuration section are masked where the attribute is sensitive", () => {
+  const { redactPlanJson, REDACTED } = require("../src/harness/redact");
+  const plan = {
+    resource_changes: [
+      { address: "t.r[0]", mode: "managed", type: "t", name: "r", change: { after: { pw: "lit", ok: "x" }, after_sensitive: { pw: true, nested: [{ k: true }] }, before_sensitive: false } },
+    ],
+    configuration: {
+      root_module: {
+        resources: [
+          { address: "t.r", expressions: { pw: { constant_value: "lit" }, ok: { constant_value: "x" }, nested: [{ k: { constant_value: "lit2" }, j: { constant_value: "y" } }] } },
+        ],
+      },
+    },
+  };
+  const e = redactPlanJson(plan).configuration.root_module.resources[0].expressions;
+  expect(e).toEqual({ pw: { constant_value: REDACTED }, ok: { constant_value: "x" }, nested: [{ k: { constant_value: REDACTED }, j: { constant_value: "y" } }] });
+});

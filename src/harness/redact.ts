@@ -38,6 +38,31 @@ export function redactPlanJson(plan: Json): Json {
   for (const container of [out.planned_values?.outputs, out.prior_state?.values?.outputs]) {
     for (const o of Object.values<Json>(container ?? {})) if (o?.sensitive) o.value = REDACTED;
   }
+
+  // The configuration section repeats literal values (`constant_value`) without any marks: mask
+  // them where any instance of the same resource marks the attribute sensitive.
+  const marksByConfigAddress = new Map<string, Json[]>();
+  for (const rc of out.resource_changes ?? []) {
+    if (rc.module_address || !rc.change) continue;
+    const key = `${rc.mode === "data" ? "data." : ""}${rc.type}.${rc.name}`;
+    marksByConfigAddress.set(key, [...(marksByConfigAddress.get(key) ?? []), rc.change.after_sensitive, rc.change.before_sensitive]);
+  }
+  for (const r of out.configuration?.root_module?.resources ?? []) {
+    for (const marks of marksByConfigAddress.get(r.address) ?? []) r.expressions = maskExpressions(r.expressions, marks);
+  }
+  return out;
+}
+
+/** Masks `constant_value`s in a configuration expressions tree where `marks` flags the attribute. */
+function maskExpressions(exprs: Json, marks: Json): Json {
+  if (!exprs || typeof exprs !== "object" || !marks || typeof marks !== "object") return exprs;
+  const out: Json = Array.isArray(exprs) ? [] : {};
+  for (const [k, e] of Object.entries<Json>(exprs)) {
+    const m = Array.isArray(marks) ? marks[Number(k)] ?? marks[0] : marks[k];
+    if (m === true && e && typeof e === "object" && "constant_value" in e) out[k] = { ...e, constant_value: REDACTED };
+    else if (Array.isArray(e)) out[k] = e.map((block, i) => maskExpressions(block, Array.isArray(m) ? m[i] ?? m[0] : m));
+    else out[k] = e;
+  }
   return out;
 }
 
