@@ -49,6 +49,20 @@ export const LINODE_REGIONS: readonly LinodeRegion[] = Object.freeze([
   { slug: "ap-south", label: "Singapore, SG", city: "Singapore", country: "SG", latitude: 1.3521, longitude: 103.8198 },
   { slug: "eu-central", label: "Frankfurt, DE", city: "Frankfurt", country: "DE", latitude: 50.1109, longitude: 8.6821 },
   { slug: "ap-northeast", label: "Tokyo 2, JP", city: "Tokyo", country: "JP", latitude: 35.6762, longitude: 139.6503 },
+  // Sites opened in 2025-2026, from public region listings; not checked against the API from here.
+  { slug: "us-iad-2", label: "Washington 2, DC", city: "Washington, DC", country: "US", latitude: 38.9072, longitude: -77.0369 },
+  { slug: "us-den-1", label: "Denver, CO", city: "Denver", country: "US", latitude: 39.7392, longitude: -104.9903 },
+  { slug: "us-hou-1", label: "Houston, TX", city: "Houston", country: "US", latitude: 29.7604, longitude: -95.3698 },
+  { slug: "mx-qro-1", label: "Queretaro, MX", city: "Querétaro", country: "MX", latitude: 20.5888, longitude: -100.3899 },
+  { slug: "co-bog-1", label: "Bogota, CO", city: "Bogotá", country: "CO", latitude: 4.711, longitude: -74.0721 },
+  { slug: "cl-scl-1", label: "Santiago, CL", city: "Santiago", country: "CL", latitude: -33.4489, longitude: -70.6693 },
+  { slug: "fr-par-2", label: "Paris 2, FR", city: "Paris", country: "FR", latitude: 48.8566, longitude: 2.3522 },
+  { slug: "fr-mrs-2", label: "Marseille 2, FR", city: "Marseille", country: "FR", latitude: 43.2965, longitude: 5.3698 },
+  { slug: "de-ber-1", label: "Berlin, DE", city: "Berlin", country: "DE", latitude: 52.52, longitude: 13.405 },
+  { slug: "de-ham-1", label: "Hamburg, DE", city: "Hamburg", country: "DE", latitude: 53.5511, longitude: 9.9937 },
+  { slug: "my-kul-1", label: "Kuala Lumpur, MY", city: "Kuala Lumpur", country: "MY", latitude: 3.139, longitude: 101.6869 },
+  { slug: "nz-akl-1", label: "Auckland, NZ", city: "Auckland", country: "NZ", latitude: -36.8485, longitude: 174.7633 },
+  { slug: "za-jnb-1", label: "Johannesburg, ZA", city: "Johannesburg", country: "ZA", latitude: -26.2041, longitude: 28.0473 },
 ].map((r) => Object.freeze(r)));
 
 const BY_SLUG: ReadonlyMap<string, LinodeRegion> = new Map(LINODE_REGIONS.map((r) => [r.slug, r]));
