@@ -74,3 +74,7 @@ test("a prefix valid for nodes but too long for the firewall label names the der
     /^firewall label \(namePrefix \+ "firewall"\): .* is longer than 32 characters/,
   );
 });
+
+test("the mesh tag is checked in pre-made key mode too (no policy is written there)", () => {
+  expect(() => synthMesh({ authKeyMode: "premade", policy: { meshTag: "mesh" } })).toThrow(/^policy\.meshTag: "mesh" is not a valid Tailscale tag/);
+});

@@ -5,7 +5,7 @@ import { MeshNodes, MeshNodesProps, nodeMap, planMeshNodes } from "./mesh-nodes"
 import { NodeAuthKeys } from "./node-auth-keys";
 import { NodeFirewall } from "./node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "./tailnet-policy";
-import { fail } from "../validation";
+import { fail, requireTailscaleTag } from "../validation";
 
 export interface TailscaleMeshProps
   extends Omit<MeshNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
@@ -68,6 +68,7 @@ export class TailscaleMesh extends Construct {
     });
 
     let meshTag = props.policy?.meshTag ?? "tag:mesh";
+    requireTailscaleTag("policy.meshTag", meshTag);
     if (mode === "managed") {
       this.policy = new TailnetPolicy(this, "policy", props.policy ?? {});
       meshTag = this.policy.meshTag;
