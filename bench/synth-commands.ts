@@ -5,7 +5,7 @@
 import { fmt, median, runMeasured } from "./stats";
 
 export function benchSynthCommands(runs = 5): string {
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" };
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
   const rows = ["| command | wall time (median) | runs |", "|---|---:|---:|"];
   for (const [label, cmd, args] of [
     ["npm run synth", "npm", ["run", "--silent", "synth"]],

@@ -98,7 +98,6 @@ export class MeshNodes extends Construct {
     if (delivery !== "remote-exec" && delivery !== "cloud-init") {
       fail("delivery", `${JSON.stringify(delivery)} is not "remote-exec" or "cloud-init"`);
     }
-    requireInstanceType("instanceType", defaultType);
     const distro = distroForImage(image);
     props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
     if (delivery === "remote-exec" && !props.authorizedKeys) {

@@ -107,12 +107,7 @@ export function renderBarChartSvg(report: Report): string {
   if (hi <= lo) hi = lo * 10;
   const xb = (v: number): number => X1 + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * P2;
 
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT}>`);
-  out.push(`<title>${xmlEscape(report.title)}</title>`);
-  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  out.push(text(20, 28, report.title, `font-size="18" font-weight="bold" fill="#1a202c"`));
-  out.push(text(20, 48, report.provenance ?? settingsLine(report), `font-size="12" fill="#4a5568"`));
+  const out: string[] = chartHeader(report, W, H);
   const kinds = [...new Set(rows.map((r) => r.path.kind))].sort();
   out.push(
     ...legendItems(
@@ -212,12 +207,7 @@ export function renderHeatmapSvg(report: Report): string {
   const pings = report.rows.map((r) => r.pingMs).filter((v): v is number => v !== null);
   const max = niceCeil(Math.max(1e-9, ...pings));
 
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT}>`);
-  out.push(`<title>${xmlEscape(report.title)}</title>`);
-  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  out.push(text(20, 28, report.title, `font-size="18" font-weight="bold" fill="#1a202c"`));
-  out.push(text(20, 48, report.provenance ?? settingsLine(report), `font-size="12" fill="#4a5568"`));
+  const out: string[] = chartHeader(report, W, H);
   out.push(text(20, 66, "Cell: ICMP RTT (ms) / iperf3 bandwidth (Mbit/s); colour by RTT. Rows: source, columns: destination.", `font-size="12" fill="#4a5568"`));
   out.push(
     ...legendItems(
@@ -273,4 +263,15 @@ export function renderHeatmapSvg(report: Report): string {
 /** The chart that fits the report: a bar chart for one source, a heatmap for all pairs. */
 export function renderSvg(report: Report): string {
   return report.mode === "all-pairs" ? renderHeatmapSvg(report) : renderBarChartSvg(report);
+}
+
+/** Opening tag, title, white background, heading and provenance line shared by both charts. */
+function chartHeader(report: Report, W: number, H: number): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT}>`,
+    `<title>${xmlEscape(report.title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
+    text(20, 28, report.title, `font-size="18" font-weight="bold" fill="#1a202c"`),
+    text(20, 48, report.provenance ?? settingsLine(report), `font-size="12" fill="#4a5568"`),
+  ];
 }
