@@ -1,5 +1,5 @@
 import { ARTICLE_REGIONS } from "../src/catalog/regions";
-import { articleProvisionCommands } from "../src/provisioning/article-commands";
+import { articleProvisionCommands } from "../src/systems/article/article-commands";
 import { synthesizedStack } from "./helpers/synth";
 
 const REGION_EXPR = "element(var.regions, (count.index % length(var.regions)))";

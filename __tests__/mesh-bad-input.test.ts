@@ -1,4 +1,4 @@
-import { MeshStackProps } from "../src/stacks/mesh-stack";
+import { MeshStackProps } from "../src/systems/mesh/mesh-stack";
 import { synthMesh } from "./helpers/mesh";
 
 // Each bad configuration must stop synthesis with a message that starts with the field's path and

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import { findTerraform } from "../src/harness/runner";
-import { distroForImage, renderNodeBootstrapScript } from "../src/provisioning";
+import { distroForImage, renderNodeBootstrapScript } from "../src/tailnet/bootstrap";
 import { synthMesh } from "./helpers/mesh";
 
 // End to end through the real Terraform: the script embedded in the synthesized JSON (escaped for

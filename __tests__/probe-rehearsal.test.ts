@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { main } from "../src/probe/cli";
-import { createLab, destroyLab, Lab, labInventory, labUnavailableReason, leftoverNamespaces, startIperfServers } from "../src/probe/netns-lab";
+import { createLab, destroyLab, Lab, labInventory, labUnavailableReason, leftoverNamespaces, startIperfServers } from "../src/rehearsal/netns-lab";
 import { fmtMbps, fmtMs } from "../src/probe/report";
 import { iperfPidfile } from "../src/probe/runner";
 import { ProbeRun } from "../src/probe/types";

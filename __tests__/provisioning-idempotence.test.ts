@@ -19,7 +19,7 @@ import {
   renderTuningSysctl,
   renderUdpGroScript,
   tailscaleAptRepo,
-} from "../src/provisioning";
+} from "../src/tailnet/bootstrap";
 import { TEST_AUTH_KEY, baseOptions, probe } from "./fixtures/provisioning/helpers";
 
 const SANDBOX = join(__dirname, "fixtures", "provisioning", "sandbox.sh");
@@ -204,8 +204,8 @@ describe("bootstrap idempotence in a stubbed sandbox", () => {
     expect(read(join(sb.outdir, "run2-after", "tmp.txt"))).not.toContain("terraform_");
   });
 
-  sandboxTest("remote-exec inline with the caller deleting the upload first (as MeshNodes does)", () => {
-    // MeshNodes sends inline ["#!/bin/bash", 'rm -f -- "$0"', script]; bash keeps reading the
+  sandboxTest("remote-exec inline with the caller deleting the upload first (as TailscaleNodes does)", () => {
+    // TailscaleNodes sends inline ["#!/bin/bash", 'rm -f -- "$0"', script]; bash keeps reading the
     // deleted file, and the script's own chmod/cleanup of $0 must not trip over it.
     const text = `#!/bin/bash\nrm -f -- "$0"\n${renderNodeBootstrapScript(baseOptions())}`;
     const sb = runSandbox([text, text], { SANDBOX_AS_TERRAFORM: "1" });

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { NodeBootstrapOptions, renderNodeBootstrapScript, renderUdpGroScript } from "../src/provisioning";
+import { NodeBootstrapOptions, renderNodeBootstrapScript, renderUdpGroScript } from "../src/tailnet/bootstrap";
 import { baseOptions, probe } from "./fixtures/provisioning/helpers";
 
 type Distro = NodeBootstrapOptions["distro"];

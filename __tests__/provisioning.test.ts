@@ -18,7 +18,7 @@ import {
   tailscaleAptRepo,
   tailscaleUpFlags,
   resolveNodeBootstrapOptions,
-} from "../src/provisioning";
+} from "../src/tailnet/bootstrap";
 import { TEST_AUTH_KEY, baseOptions } from "./fixtures/provisioning/helpers";
 
 /** The line that runs `tailscale up` on the login path (with the key file). */

@@ -3,8 +3,8 @@ import * as os from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { findTerraform, withSession } from "../src/harness/runner";
-import { MeshStack } from "../src/stacks/mesh-stack";
-import { ArticleStack } from "../src/stacks/article-stack";
+import { MeshStack } from "../src/systems/mesh/mesh-stack";
+import { ArticleStack } from "../src/systems/article/article-stack";
 
 // Known secret values planted as variable values; none may surface in synthesized JSON, plan files,
 // state-free review output or terraform's own output.

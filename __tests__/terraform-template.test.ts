@@ -1,4 +1,4 @@
-import { escapeTerraformTemplate, fillTemplateSlots, hclQuotedTemplate } from "../src/constructs/terraform-template";
+import { escapeTerraformTemplate, fillTemplateSlots, hclQuotedTemplate } from "../src/terraform/template";
 
 test("escapes template sequences so Terraform passes them through", () => {
   expect(escapeTerraformTemplate('a ${HOME} b %{if} c $$x')).toBe("a $${HOME} b %%{if} c $$x");

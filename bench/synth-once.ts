@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { LINODE_REGIONS } from "../src/catalog/regions";
-import { MeshStack } from "../src/stacks/mesh-stack";
+import { MeshStack } from "../src/systems/mesh/mesh-stack";
 
 const n = Number(process.argv[2]);
 if (!Number.isInteger(n) || n < 1) throw new Error("usage: synth-once <nodes>");

@@ -1,6 +1,6 @@
 import { App } from "cdktf";
-import { ArticleStack } from "./stacks/article-stack";
-import { MeshStack } from "./stacks/mesh-stack";
+import { ArticleStack } from "./systems/article/article-stack";
+import { MeshStack } from "./systems/mesh/mesh-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */

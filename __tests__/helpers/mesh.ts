@@ -1,5 +1,5 @@
 import { App, Testing } from "cdktf";
-import { MeshStack, MeshStackProps } from "../../src/stacks/mesh-stack";
+import { MeshStack, MeshStackProps } from "../../src/systems/mesh/mesh-stack";
 
 /** Synthesizes one MeshStack with the given props; returns the parsed Terraform JSON. */
 export function synthMesh(props: MeshStackProps = {}): any {

@@ -1,14 +1,14 @@
 import { LocalBackend, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../.gen/providers/linode/provider";
-import { TailscaleProvider } from "../../.gen/providers/tailscale/provider";
+import { LinodeProvider } from "../../../.gen/providers/linode/provider";
+import { TailscaleProvider } from "../../../.gen/providers/tailscale/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { ARTICLE_REGIONS, LINODE_REGIONS } from "../catalog/regions";
-import { BootstrapDelivery, MeshNodeSpec } from "../constructs/mesh-nodes";
-import { TailscaleMesh } from "../constructs/tailscale-mesh";
-import { MeshPolicyOptions } from "../policy/tailnet-policy";
-import { fail, requireCidr, requireIntegerInRange, requireNonEmpty, requireOneOf, requireRegion, requireUnique } from "../validation";
-import { relativeStateBackend } from "./backend";
+import { ARTICLE_REGIONS, LINODE_REGIONS } from "../../catalog/regions";
+import { BootstrapDelivery, NodeSpec } from "../../linode/tailscale-nodes";
+import { TailscaleMesh } from "./tailscale-mesh";
+import { MeshPolicyOptions } from "./mesh-policy";
+import { fail, requireCidr, requireIntegerInRange, requireNonEmpty, requireOneOf, requireRegion, requireUnique } from "../../validation";
+import { relativeStateBackend } from "../../terraform/backend";
 
 export interface MeshStackProps {
   /** Regions to cover, one node each (or `nodesPerRegion`). @default the article's 14 regions */
@@ -16,7 +16,7 @@ export interface MeshStackProps {
   /** Nodes per region; names become `<region>` for 1, `<region>-<n>` for more. @default 1 */
   readonly nodesPerRegion?: number;
   /** Explicit nodes instead of regions × nodesPerRegion. */
-  readonly nodes?: readonly MeshNodeSpec[];
+  readonly nodes?: readonly NodeSpec[];
   /** @default "mesh-" */
   readonly namePrefix?: string;
   /** @default "linode/ubuntu24.04" */
@@ -179,7 +179,7 @@ export class MeshStack extends TerraformStack {
 }
 
 /** regions × count → node specs named `<region>` (count 1) or `<region>-<n>`. */
-export function nodesFromRegions(regions: readonly string[], perRegion: number): MeshNodeSpec[] {
+export function nodesFromRegions(regions: readonly string[], perRegion: number): NodeSpec[] {
   requireNonEmpty("regions", regions);
   regions.forEach((r, i) => requireRegion(`regions[${i}]`, r));
   requireUnique("regions", regions);

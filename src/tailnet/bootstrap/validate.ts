@@ -12,7 +12,7 @@ import {
   parseCidr,
   requireIntegerInRange,
   requireOneOf,
-} from "../validation";
+} from "../../validation";
 
 const ProvisioningValidationError = ValidationError;
 

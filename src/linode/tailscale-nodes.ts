@@ -2,7 +2,7 @@ import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "
 import { gzipSync } from "zlib";
 import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
-import { distroForImage, renderNodeBootstrapScript } from "../provisioning";
+import { distroForImage, renderNodeBootstrapScript } from "../tailnet/bootstrap";
 import {
   fail,
   requireHostname,
@@ -13,21 +13,21 @@ import {
   requireTailscaleTag,
   requireUnique,
 } from "../validation";
-import { fillTemplateSlots, hclQuotedTemplate } from "./terraform-template";
+import { fillTemplateSlots, hclQuotedTemplate } from "../terraform/template";
 
 /** One node of the mesh. */
-export interface MeshNodeSpec {
+export interface NodeSpec {
   /** Node name: the for_each key, and (with the label prefix) its Linode label and tailnet hostname. */
   readonly name: string;
   readonly region: string;
-  /** Plan for this node. @default the MeshNodes instanceType */
+  /** Plan for this node. @default the TailscaleNodes instanceType */
   readonly instanceType?: string;
 }
 
 export type BootstrapDelivery = "remote-exec" | "cloud-init";
 
-export interface MeshNodesProps {
-  readonly nodes: readonly MeshNodeSpec[];
+export interface TailscaleNodesProps {
+  readonly nodes: readonly NodeSpec[];
   /** Prepended to node names for labels and hostnames. @default "mesh-" */
   readonly namePrefix?: string;
   /** @default "linode/ubuntu24.04" */
@@ -66,7 +66,7 @@ export interface MeshNodesProps {
 }
 
 /** Attributes of a node the stack's outputs and other constructs use. */
-export interface MeshNodeInfo {
+export interface NodeInfo {
   readonly name: string;
   readonly region: string;
   readonly label: string;
@@ -83,13 +83,13 @@ const AUTH_KEY_SLOT = "MESH_NODE_AUTH_KEY_SLOT";
  * node touches only that node. Each node installs Tailscale from the signed apt repository, joins
  * with its tags, and runs an iperf3 server on its tailnet address.
  */
-export class MeshNodes extends Construct {
+export class TailscaleNodes extends Construct {
   public readonly instances: Instance;
-  public readonly nodes: readonly MeshNodeInfo[];
+  public readonly nodes: readonly NodeInfo[];
   /** Iterator over the node map; other for_each resources reuse it to share keys. */
   public readonly iterator: MapTerraformIterator;
 
-  constructor(scope: Construct, id: string, props: MeshNodesProps) {
+  constructor(scope: Construct, id: string, props: TailscaleNodesProps) {
     super(scope, id);
     const prefix = props.namePrefix ?? "mesh-";
     const image = props.image ?? "linode/ubuntu24.04";
@@ -104,7 +104,7 @@ export class MeshNodes extends Construct {
       fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
     }
 
-    this.nodes = planMeshNodes(props.nodes, prefix, defaultType);
+    this.nodes = planNodes(props.nodes, prefix, defaultType);
     this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
 
     // One script template for every node; the per-node parts are Terraform expressions.
@@ -174,11 +174,11 @@ export class MeshNodes extends Construct {
  * Validates node specs and derives each node's label, hostname and plan. Pure, so the stack and other
  * constructs (auth keys) can build the same node map before any resource exists.
  */
-export function planMeshNodes(
-  specs: readonly MeshNodeSpec[],
+export function planNodes(
+  specs: readonly NodeSpec[],
   namePrefix = "mesh-",
   defaultType = "g6-standard-2",
-): MeshNodeInfo[] {
+): NodeInfo[] {
   requireNonEmpty("nodes", specs);
   requireInstanceType("instanceType", defaultType);
   const nodes = specs.map((n, i) => {
@@ -197,8 +197,8 @@ export function planMeshNodes(
 }
 
 /** The literal map resources iterate over with for_each, keyed by node name. */
-export function nodeMap(nodes: readonly MeshNodeInfo[]): Record<string, Omit<MeshNodeInfo, "name">> {
-  const map: Record<string, Omit<MeshNodeInfo, "name">> = {};
+export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInfo, "name">> {
+  const map: Record<string, Omit<NodeInfo, "name">> = {};
   for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };
   return map;
 }

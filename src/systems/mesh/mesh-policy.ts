@@ -3,7 +3,7 @@
  * port, admins reach them for Tailscale SSH, and the mesh tag is owned so that a tagged auth key can
  * be minted. Anything not listed is denied (Tailscale policies are default-deny once `acls` exists).
  */
-import { requireTailscaleTag, fail } from "../validation";
+import { requireTailscaleTag, fail } from "../../validation";
 
 export interface MeshPolicyOptions {
   /** Tag carried by every mesh node. @default "tag:mesh" */

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { Acl } from "../../.gen/providers/tailscale/acl";
-import { MeshPolicyOptions, meshPolicy, renderPolicy } from "../policy/tailnet-policy";
+import { MeshPolicyOptions, meshPolicy, renderPolicy } from "../systems/mesh/mesh-policy";
 
 export interface TailnetPolicyProps extends MeshPolicyOptions {
   /**

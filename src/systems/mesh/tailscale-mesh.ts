@@ -1,14 +1,14 @@
 import { TerraformIterator, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { MeshNodes, MeshNodesProps, nodeMap, planMeshNodes } from "./mesh-nodes";
-import { NodeAuthKeys } from "./node-auth-keys";
-import { NodeFirewall } from "./node-firewall";
-import { TailnetPolicy, TailnetPolicyProps } from "./tailnet-policy";
-import { fail, requireTailscaleTag } from "../validation";
+import { TailscaleNodes, TailscaleNodesProps, nodeMap, planNodes } from "../../linode/tailscale-nodes";
+import { NodeAuthKeys } from "../../tailnet/auth-keys";
+import { NodeFirewall } from "../../linode/node-firewall";
+import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
+import { fail, requireTailscaleTag } from "../../validation";
 
 export interface TailscaleMeshProps
-  extends Omit<MeshNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
+  extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
   /** Tailscale policy (managed keys only); its mesh tag is what nodes advertise. */
   readonly policy?: TailnetPolicyProps;
   /**
@@ -42,7 +42,7 @@ export class TailscaleMesh extends Construct {
   public readonly policy?: TailnetPolicy;
   public readonly authKeys: NodeAuthKeys;
   public readonly firewall: NodeFirewall;
-  public readonly nodes: MeshNodes;
+  public readonly nodes: TailscaleNodes;
   /** Per-node root passwords, when asked for. Escape hatch. */
   public readonly rootPasswords?: Password;
 
@@ -60,7 +60,7 @@ export class TailscaleMesh extends Construct {
 
     const prefix = props.namePrefix ?? "mesh-";
     // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
-    const planned = planMeshNodes(props.nodes, prefix, props.instanceType);
+    const planned = planNodes(props.nodes, prefix, props.instanceType);
     this.firewall = new NodeFirewall(this, "firewall", {
       label: props.firewallLabel ?? `${prefix}firewall`,
       labelField: props.firewallLabel ? "firewallLabel" : 'firewall label (namePrefix + "firewall")',
@@ -91,7 +91,7 @@ export class TailscaleMesh extends Construct {
       });
       this.rootPasswords.overrideLogicalId("node_root");
     }
-    this.nodes = new MeshNodes(this, "nodes", {
+    this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
       rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
       advertiseTags: [meshTag],

@@ -642,7 +642,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   const parts = [
     "#!/bin/bash",
     `# Mesh node bootstrap for ${r.hostname} (${features}).`,
-    "# Rendered by src/provisioning/node-bootstrap.ts. Safe to re-run: each step compares before it",
+    "# Rendered by src/tailnet/bootstrap/node-bootstrap.ts. Safe to re-run: each step compares before it",
     "# changes anything, and the last line reports how many changes this run made.",
     'if [ -z "${BASH_VERSION:-}" ]; then exec /bin/bash "$0" "$@"; fi',
     "set -euo pipefail",

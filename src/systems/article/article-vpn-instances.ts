@@ -1,7 +1,7 @@
 import { Fn, Op, RemoteExecProvisioner, SSHProvisionerConnection, TerraformCount } from "cdktf";
 import { Construct } from "constructs";
-import { Instance } from "../../.gen/providers/linode/instance";
-import { articleProvisionCommands } from "../provisioning/article-commands";
+import { Instance } from "../../../.gen/providers/linode/instance";
+import { articleProvisionCommands } from "./article-commands";
 
 /**
  * Inputs of the article's `linode_instance.vpn`. Every value is a Terraform expression (usually a

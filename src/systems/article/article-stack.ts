@@ -1,11 +1,11 @@
 import { Fn, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../.gen/providers/linode/provider";
+import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
-import { ARTICLE_REGIONS } from "../catalog/regions";
-import { ArticleVpnInstances } from "../constructs/article-vpn-instances";
-import { relativeStateBackend } from "./backend";
+import { ARTICLE_REGIONS } from "../../catalog/regions";
+import { ArticleVpnInstances } from "./article-vpn-instances";
+import { relativeStateBackend } from "../../terraform/backend";
 
 export interface ArticleStackProps {
   /** Default of `var.regions`. @default the article's 14 regions, in its order */
