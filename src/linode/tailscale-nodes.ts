@@ -61,6 +61,8 @@ export interface TailscaleNodesProps {
   readonly iperf3Port?: number | false;
   /** Kernel tuning for long fat paths. @default true */
   readonly tuning?: boolean;
+  /** Unprivileged local users to create (no password, no sudo), e.g. for Tailscale SSH `accept` rules. */
+  readonly localUsers?: readonly string[];
   /** Logical ID of the instance resource. @default "node" */
   readonly resourceName?: string;
 }
@@ -117,6 +119,7 @@ export class TailscaleNodes extends Construct {
       ssh: true,
       iperf3: props.iperf3Port === false ? false : { port: props.iperf3Port ?? 5201 },
       tuning: props.tuning ?? true,
+      localUsers: props.localUsers ? [...props.localUsers] : undefined,
     });
     const scriptTemplate = fillTemplateSlots(script, {
       [HOSTNAME_SLOT]: "${each.value.hostname}",

@@ -17,6 +17,8 @@ export interface NodeAuthKeysProps {
   readonly nodes: TerraformIterator;
   /** Tags the keys carry (managed keys only). */
   readonly tags: readonly string[];
+  /** Key description shown in the admin console (forces a new key when changed). @default "mesh node bootstrap" */
+  readonly description?: string;
   /** Logical ID of the managed key resource. @default "node" */
   readonly resourceName?: string;
 }
@@ -38,9 +40,10 @@ export class NodeAuthKeys extends Construct {
     const expiry = source.expirySeconds ?? 3600;
     requireIntegerInRange("authKey.expirySeconds", expiry, 300, 90 * 24 * 3600);
     const name = props.resourceName ?? "node";
+    const guard = source.policy.guardKeys(this, props.tags);
     this.keys = new TailnetKey(this, "key", {
       forEach: props.nodes,
-      description: "mesh node bootstrap",
+      description: props.description ?? "mesh node bootstrap",
       reusable: false,
       ephemeral: false,
       preauthorized: true,
@@ -48,8 +51,11 @@ export class NodeAuthKeys extends Construct {
       tags: [...props.tags],
       // Single-use keys are spent once the node has joined; never mint a new one (and churn the node).
       recreateIfInvalid: "never",
-      // The policy must own the tags before a tagged key can be minted.
-      dependsOn: [source.policy.acl],
+      // The policy must own the tags before a tagged key can be minted: the policy resource comes
+      // first (same stack), the policy's stack comes first (another stack), or a plan-time check
+      // (a policy kept outside this app).
+      ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
+      ...(guard.precondition ? { lifecycle: { precondition: guard.precondition } } : {}),
     });
     this.keys.overrideLogicalId(name);
     this.keyForEachNode = `\${tailscale_tailnet_key.${name}[each.key].key}`;

@@ -1,31 +1,249 @@
-import { Construct } from "constructs";
+/**
+ * One tailnet policy per tailnet, composed from the user's base and every system's contribution,
+ * in the manner of aws-cdk-lib's IAM policy documents: systems call `contribute()` (or the add…
+ * helpers) and the document is rendered once, at synth.
+ *
+ * - managed: one `tailscale_acl` writes the composed policy. Stacks that mint keys for its tags
+ *   depend on the stack that owns it (same stack: `depends_on`).
+ * - external: the user keeps the policy elsewhere (GitOps). The stack writes what the systems need
+ *   beside its cdk.tf.json, and every key carries a plan-time precondition (the `tailscale_acl` data
+ *   source) that its tags are owned, with an error that says what to add.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ISynthesisSession, Lazy, Precondition, TerraformStack } from "cdktf";
+import { Construct, IConstruct } from "constructs";
 import { Acl } from "../../.gen/providers/tailscale/acl";
-import { MeshPolicyOptions, meshPolicy, renderPolicy } from "../systems/mesh/mesh-policy";
+import { DataTailscaleAcl } from "../../.gen/providers/tailscale/data-tailscale-acl";
+import { escapeTerraformTemplate } from "../terraform/template";
+import { fail, requireOneOf, requireTailscaleTag } from "../validation";
+import { PolicyBase } from "./policy/base";
+import { ComposedPolicy, PolicyContribution, SourcedContribution, composePolicy } from "./policy/compose";
+import { HujsonEditor } from "./policy/hujson";
+import { Grant, NodeAttr, PolicyTest, SshRule, SshTest } from "./policy/types";
+import { tailscaleProvider } from "./provider";
 
-export interface TailnetPolicyProps extends MeshPolicyOptions {
+export type PolicyMode = "managed" | "external";
+
+export interface TailnetPolicyProps {
   /**
-   * Replace a policy file that was edited by hand. Off by default: the provider then only writes over
-   * the untouched default policy (a fresh tailnet) and refuses otherwise, instead of erasing rules.
-   * @default false
+   * The tailnet this policy is for. An app has at most one TailnetPolicy per tailnet; give the
+   * tailnet's name when one app manages several. @default "-" (the API key's own tailnet)
+   */
+  readonly tailnet?: string;
+  /** Who writes the policy file. @default "managed" */
+  readonly mode?: PolicyMode;
+  /**
+   * The user's own policy, kept verbatim (comments included); contributions are added to it.
+   * @default PolicyBase.newTailnetDefault() in managed mode; PolicyBase.empty() in external mode
+   */
+  readonly base?: PolicyBase;
+  /**
+   * Let the first apply replace a policy that was edited by hand (managed mode). Off by default:
+   * the provider then only writes over the untouched default policy and refuses otherwise. Put your
+   * current policy in `base` before turning this on. @default false
    */
   readonly overwriteExistingPolicy?: boolean;
-  /** Logical ID in the synthesized JSON. @default "mesh" */
+  /** When the base contradicts a system's isolation promise: "warn" (leave it out) or "fail". @default "warn" */
+  readonly baseContradictions?: "warn" | "fail";
+  /** Logical ID of the `tailscale_acl` resource. @default "policy" */
   readonly resourceName?: string;
+  /** External mode: file written beside the stack's cdk.tf.json. @default "tailnet-policy.fragment.hujson" */
+  readonly fragmentFile?: string;
 }
 
-/** The tailnet policy file as a `tailscale_acl`, from `meshPolicy()`. */
+/** What a key resource needs so that its tags are owned before it is minted. */
+export interface KeyMintingGuard {
+  readonly dependsOn?: Acl[];
+  readonly precondition?: Precondition[];
+}
+
+const registries = new WeakMap<IConstruct, Map<string, TailnetPolicy>>();
+
 export class TailnetPolicy extends Construct {
-  public readonly acl: Acl;
-  public readonly meshTag: string;
+  /** The app's policy for `tailnet`, if one was created. */
+  static of(scope: IConstruct, tailnet = "-"): TailnetPolicy | undefined {
+    return registries.get(scope.node.root)?.get(tailnet);
+  }
+
+  readonly tailnet: string;
+  readonly mode: PolicyMode;
+  readonly base: PolicyBase;
+  /** The `tailscale_acl` (managed mode). Escape hatch. */
+  readonly acl?: Acl;
+  readonly fragmentFile: string;
+  private readonly stack: TerraformStack;
+  private readonly contributions: SourcedContribution[] = [];
+  private readonly requiredTags: { tags: readonly string[]; consumer: string }[] = [];
+  private readonly baseContradictions: "warn" | "fail";
+  private composed?: ComposedPolicy;
 
   constructor(scope: Construct, id: string, props: TailnetPolicyProps = {}) {
     super(scope, id);
-    const policy = meshPolicy(props);
-    this.meshTag = Object.keys(policy.tagOwners)[0];
-    this.acl = new Acl(this, "acl", {
-      acl: renderPolicy(policy),
-      overwriteExistingContent: props.overwriteExistingPolicy ?? false,
-    });
-    this.acl.overrideLogicalId(props.resourceName ?? "mesh");
+    this.tailnet = props.tailnet ?? "-";
+    if (!/^(-|[A-Za-z0-9._@-]+)$/.test(this.tailnet)) fail("tailnetPolicy.tailnet", `${JSON.stringify(this.tailnet)} is not "-" or a tailnet name`);
+    this.mode = requireOneOf("tailnetPolicy.mode", props.mode ?? "managed", ["managed", "external"] as const);
+    this.baseContradictions = requireOneOf("tailnetPolicy.baseContradictions", props.baseContradictions ?? "warn", ["warn", "fail"] as const);
+    this.base = props.base ?? (this.mode === "managed" ? PolicyBase.newTailnetDefault() : PolicyBase.empty());
+    this.fragmentFile = props.fragmentFile ?? "tailnet-policy.fragment.hujson";
+    if (!/^[A-Za-z0-9._-]+$/.test(this.fragmentFile)) fail("tailnetPolicy.fragmentFile", "must be a plain file name");
+    if (this.mode === "external" && props.overwriteExistingPolicy !== undefined) {
+      fail("tailnetPolicy.overwriteExistingPolicy", "only applies to mode \"managed\" (in external mode nothing writes the policy)");
+    }
+    this.stack = TerraformStack.of(this);
+
+    // One policy file per tailnet: a second writer would erase the first's rules on every apply.
+    const root = this.node.root;
+    const registry = registries.get(root) ?? new Map<string, TailnetPolicy>();
+    registries.set(root, registry);
+    const prior = registry.get(this.tailnet);
+    if (prior) {
+      fail(
+        "tailnetPolicy",
+        `${prior.node.path} and ${this.node.path} both hold the policy of tailnet "${this.tailnet}"; a tailnet has one policy file: create one TailnetPolicy and pass it to every system`,
+      );
+    }
+    registry.set(this.tailnet, this);
+
+    if (this.mode === "managed") {
+      tailscaleProvider(this);
+      this.acl = new Acl(this, "acl", {
+        acl: Lazy.stringValue({ produce: () => escapeTerraformTemplate(this.renderPolicy()) }),
+        overwriteExistingContent: props.overwriteExistingPolicy ?? false,
+      });
+      this.acl.overrideLogicalId(props.resourceName ?? "policy");
+    } else {
+      this.writeBesideStack(this.stack, this.fragmentFile, () => this.renderFragment());
+    }
   }
+
+  /** Adds a system's rules; `contributor` names it in conflicts. */
+  contribute(contributor: IConstruct, contribution: PolicyContribution): void {
+    if (this.composed) fail("tailnetPolicy", `${contributor.node.path} contributed after the policy was rendered`);
+    this.contributions.push({ ...contribution, source: contributor.node.path });
+  }
+
+  addTagOwner(contributor: IConstruct, tag: string, owners: readonly string[]): void {
+    requireTailscaleTag("tagOwners", tag);
+    this.contribute(contributor, { tagOwners: { [tag]: owners } });
+  }
+  addGrant(contributor: IConstruct, grant: Grant): void {
+    this.contribute(contributor, { grants: [grant] });
+  }
+  addSshRule(contributor: IConstruct, rule: SshRule): void {
+    this.contribute(contributor, { ssh: [rule] });
+  }
+  addRouteApprover(contributor: IConstruct, cidr: string, approvers: readonly string[]): void {
+    this.contribute(contributor, { autoApprovers: { routes: { [cidr]: approvers } } });
+  }
+  addExitNodeApprover(contributor: IConstruct, approvers: readonly string[]): void {
+    this.contribute(contributor, { autoApprovers: { exitNode: approvers } });
+  }
+  addNodeAttr(contributor: IConstruct, nodeAttr: NodeAttr): void {
+    this.contribute(contributor, { nodeAttrs: [nodeAttr] });
+  }
+  addTest(contributor: IConstruct, test: PolicyTest): void {
+    this.contribute(contributor, { tests: [test] });
+  }
+  addSshTest(contributor: IConstruct, test: SshTest): void {
+    this.contribute(contributor, { sshTests: [test] });
+  }
+
+  /**
+   * Call from a construct that mints auth keys for `tags`: returns what its key resource needs so
+   * the tags are owned first, and checks at synth that the composed policy owns them.
+   */
+  guardKeys(consumer: IConstruct, tags: readonly string[]): KeyMintingGuard {
+    tags.forEach((t, i) => requireTailscaleTag(`tags[${i}]`, t));
+    this.requiredTags.push({ tags, consumer: consumer.node.path });
+    const consumerStack = TerraformStack.of(consumer);
+    if (this.mode === "managed") {
+      if (consumerStack === this.stack) return { dependsOn: [this.acl!] };
+      consumerStack.addDependency(this.stack);
+      return {};
+    }
+    const data = policyDataSource(consumerStack);
+    const tagList = `[${tags.map((t) => JSON.stringify(t)).join(", ")}]`;
+    const missing = `setsubtract(${tagList}, keys(try(jsondecode(${data.fqn}.json).tagOwners, {})))`;
+    return {
+      precondition: [
+        {
+          condition: `\${length(${missing}) == 0}`,
+          errorMessage:
+            `The tailnet policy does not own \${join(", ", ${missing})}, which ${consumer.node.path} mints auth keys for. ` +
+            `Add them to tagOwners (stacks/${this.stack.node.id}/${this.fragmentFile} in the synth output lists every entry the systems need), save the policy, and plan again.`,
+        },
+      ],
+    };
+  }
+
+  /** The composed policy (computed once, after every contribution). */
+  compose(): ComposedPolicy {
+    if (!this.composed) {
+      const composed = composePolicy(this.base, this.contributions, { baseContradictions: this.baseContradictions });
+      const owned = composed.value.tagOwners ?? {};
+      for (const r of this.requiredTags) {
+        const missing = r.tags.filter((t) => !(t in owned));
+        if (missing.length) fail(r.consumer, `mints keys for ${missing.join(", ")}, which the composed tailnet policy does not own; contribute a tagOwners entry`);
+      }
+      this.composed = composed;
+    }
+    return this.composed;
+  }
+
+  /** External mode: HuJSON with only what the systems add, to merge into the policy kept elsewhere. */
+  renderFragment(): string {
+    const c = this.compose();
+    const editor = new HujsonEditor("{\n}\n");
+    const a = c.additions;
+    editor.addToObject(["tagOwners"], Object.entries(a.tagOwners ?? {}) as [string, string[]][]);
+    editor.appendToArray(["grants"], a.grants ?? []);
+    editor.appendToArray(["ssh"], a.ssh ?? []);
+    editor.addToObject(["autoApprovers", "routes"], Object.entries(a.autoApprovers?.routes ?? {}) as [string, string[]][]);
+    editor.appendToArray(["autoApprovers", "exitNode"], a.autoApprovers?.exitNode ?? []);
+    editor.appendToArray(["nodeAttrs"], a.nodeAttrs ?? []);
+    editor.appendToArray(["tests"], a.tests ?? []);
+    editor.appendToArray(["sshTests"], a.sshTests ?? []);
+    editor.prependComment([
+      `What the systems need in the policy of tailnet "${this.tailnet}", which is kept outside this app.`,
+      "Merge each entry into your policy file (sections with the same name), save it, then plan.",
+      `Contributed by: ${c.contributors.join(", ") || "nothing"}.`,
+      ...c.warnings.map((w) => `Note: ${w}`),
+    ]);
+    return editor.toString();
+  }
+
+  /** The text the `tailscale_acl` writes (managed mode), headed by where it comes from. */
+  renderPolicy(): string {
+    const c = this.compose();
+    const editor = new HujsonEditor(c.text);
+    editor.prependComment([
+      `Written by Terraform (tailscale_acl.${this.acl?.friendlyUniqueId ?? "policy"} in stack ${this.stack.node.id}) from the ${c.contributors.length ? "" : "unchanged "}${this.base.source}`,
+      c.contributors.length ? `and what these systems add after its own entries: ${c.contributors.join(", ")}.` : "(no system added anything).",
+      "Edit the base and apply again; changes made here are replaced by the next apply.",
+    ]);
+    return editor.toString();
+  }
+
+  private writeBesideStack(stack: TerraformStack, file: string, render: () => string): void {
+    const inner = stack.synthesizer;
+    stack.synthesizer = {
+      synthesize(session: ISynthesisSession): void {
+        inner.synthesize(session);
+        const dir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+        fs.writeFileSync(path.join(dir, file), render());
+      },
+    };
+  }
+}
+
+/** One `tailscale_acl` data source per stack, shared by every key precondition in it. */
+function policyDataSource(stack: TerraformStack): DataTailscaleAcl {
+  const id = "tailnet-policy-check";
+  const existing = stack.node.tryFindChild(id);
+  if (existing) return existing as DataTailscaleAcl;
+  tailscaleProvider(stack);
+  const data = new DataTailscaleAcl(stack, id, {});
+  data.overrideLogicalId("tailnet_policy");
+  return data;
 }

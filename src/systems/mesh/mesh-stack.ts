@@ -1,12 +1,13 @@
 import { LocalBackend, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { LinodeProvider } from "../../../.gen/providers/linode/provider";
-import { TailscaleProvider } from "../../../.gen/providers/tailscale/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ARTICLE_REGIONS, LINODE_REGIONS } from "../../catalog/regions";
 import { BootstrapDelivery, NodeSpec } from "../../linode/tailscale-nodes";
 import { TailscaleMesh } from "./tailscale-mesh";
 import { MeshPolicyOptions } from "./mesh-policy";
+import { tailscaleProvider } from "../../tailnet/provider";
+import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireCidr, requireIntegerInRange, requireNonEmpty, requireOneOf, requireRegion, requireUnique } from "../../validation";
 import { relativeStateBackend } from "../../terraform/backend";
 
@@ -29,8 +30,16 @@ export interface MeshStackProps {
   readonly adminCidrs?: readonly string[];
   /** @default "managed" (policy and per-node keys by the tailscale provider) */
   readonly authKeyMode?: "managed" | "premade";
-  /** Policy options (managed mode). */
-  readonly policy?: MeshPolicyOptions & { overwriteExistingPolicy?: boolean };
+  /** What the mesh adds to the tailnet policy (tag, admins, SSH users, probe user). */
+  readonly policy?: MeshPolicyOptions & {
+    /** Same as `tailnetPolicy.overwriteExistingPolicy`, for the policy this stack creates. */
+    overwriteExistingPolicy?: boolean;
+  };
+  /**
+   * The tailnet policy (managed keys): a TailnetPolicy shared with other stacks, or props for the one
+   * this stack creates and owns (`tailscale_acl.mesh`). @default managed, over the new-tailnet default
+   */
+  readonly tailnetPolicy?: TailnetPolicy | TailnetPolicyProps;
   /** Lifetime of managed auth keys, seconds. @default 3600 */
   readonly keyExpirySeconds?: number;
   /** Pin Tailscale, e.g. "1.90.6". @default latest stable */
@@ -76,25 +85,7 @@ export class MeshStack extends TerraformStack {
 
     let premadeAuthKey: TerraformVariable | undefined;
     if (authKeyMode === "managed") {
-      const apiKey = new TerraformVariable(this, "tailscale_api_key", {
-        type: "string",
-        sensitive: true,
-        default: Token.nullValue(),
-        description:
-          "Tailscale API access token (TF_VAR_tailscale_api_key); leave null to use the provider's TAILSCALE_API_KEY or OAuth client environment variables",
-      });
-      const tailnet = new TerraformVariable(this, "tailscale_tailnet", {
-        type: "string",
-        default: "-",
-        description: 'Tailnet name; "-" is the API key\'s own tailnet',
-        validation: [
-          {
-            condition: '${can(regex("^(-|[A-Za-z0-9._@-]+)$", var.tailscale_tailnet))}',
-            errorMessage: 'tailscale_tailnet must be "-" or a tailnet name (letters, digits, ".", "_", "@", "-").',
-          },
-        ],
-      });
-      new TailscaleProvider(this, "tailscale", { apiKey: apiKey.stringValue, tailnet: tailnet.stringValue });
+      tailscaleProvider(this);
     } else {
       premadeAuthKey = new TerraformVariable(this, "tailscale_auth_key", {
         type: "string",
@@ -157,6 +148,7 @@ export class MeshStack extends TerraformStack {
       premadeAuthKey,
       keyExpirySeconds: props.keyExpirySeconds,
       policy: props.policy,
+      tailnetPolicy: ownTailnetPolicy(props),
       tailscaleVersion: props.tailscaleVersion,
       rootPassword: props.rootPassword,
       // The synth-time check above guarantees the list; the variable carries it at runtime.
@@ -175,7 +167,27 @@ export class MeshStack extends TerraformStack {
         "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }",
       ),
     });
+    // How the probe reaches the nodes: over the tailnet with Tailscale SSH, as the user the policy
+    // accepts without a browser check (cloud-init nodes accept no SSH on their public address, and
+    // remote-exec nodes only from the admin networks).
+    if (this.mesh.probeUser) {
+      new TerraformOutput(this, "probe_access", {
+        description: "How `npm run probe` reaches the nodes: SSH over the tailnet as this user",
+        value: { ssh_via: "tailnet", ssh_user: this.mesh.probeUser },
+      });
+    }
   }
+}
+
+/** The stack's tailnetPolicy prop, with the legacy `policy.overwriteExistingPolicy` folded in. */
+function ownTailnetPolicy(props: MeshStackProps): TailnetPolicy | TailnetPolicyProps | undefined {
+  const legacy = props.policy?.overwriteExistingPolicy;
+  if (props.tailnetPolicy instanceof TailnetPolicy) {
+    if (legacy !== undefined) fail("policy.overwriteExistingPolicy", "set it on the shared TailnetPolicy (tailnetPolicy), not here");
+    return props.tailnetPolicy;
+  }
+  if (legacy === undefined) return props.tailnetPolicy;
+  return { ...props.tailnetPolicy, overwriteExistingPolicy: props.tailnetPolicy?.overwriteExistingPolicy ?? legacy };
 }
 
 /** regions × count → node specs named `<region>` (count 1) or `<region>-<n>`. */

@@ -5,12 +5,19 @@ import { TailscaleNodes, TailscaleNodesProps, nodeMap, planNodes } from "../../l
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
-import { fail, requireTailscaleTag } from "../../validation";
+import { fail } from "../../validation";
+import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
 
 export interface TailscaleMeshProps
   extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
-  /** Tailscale policy (managed keys only); its mesh tag is what nodes advertise. */
-  readonly policy?: TailnetPolicyProps;
+  /** What the mesh adds to the tailnet policy; its tag is what nodes advertise. */
+  readonly policy?: MeshPolicyOptions;
+  /**
+   * The tailnet policy the mesh contributes to (managed keys only): an existing TailnetPolicy
+   * shared with other systems, or props for one this construct creates. @default a managed policy
+   * over the new-tailnet default base, as `tailscale_acl.mesh`
+   */
+  readonly tailnetPolicy?: TailnetPolicy | TailnetPolicyProps;
   /**
    * "managed": the tailscale provider writes the policy and mints a single-use key per node.
    * "premade": nodes use the key in `premadeAuthKey` and the tailnet is not touched.
@@ -39,7 +46,12 @@ export interface TailscaleMeshProps
  * and the nodes. Each part stays reachable as a property for overrides.
  */
 export class TailscaleMesh extends Construct {
+  /** The tailnet policy the mesh contributes to (managed keys). */
   public readonly policy?: TailnetPolicy;
+  /** Tag every node advertises. */
+  public readonly tag: string;
+  /** Local user the probe logs in as with Tailscale SSH, if any. */
+  public readonly probeUser?: string;
   public readonly authKeys: NodeAuthKeys;
   public readonly firewall: NodeFirewall;
   public readonly nodes: TailscaleNodes;
@@ -67,11 +79,16 @@ export class TailscaleMesh extends Construct {
       sshSourceCidrs: sshCidrs,
     });
 
-    let meshTag = props.policy?.meshTag ?? "tag:mesh";
-    requireTailscaleTag("policy.meshTag", meshTag);
+    const contribution = meshPolicy(props.policy, props.iperf3Port ?? 5201);
+    this.tag = contribution.tag;
+    const meshTag = contribution.tag;
     if (mode === "managed") {
-      this.policy = new TailnetPolicy(this, "policy", props.policy ?? {});
-      meshTag = this.policy.meshTag;
+      this.policy =
+        props.tailnetPolicy instanceof TailnetPolicy
+          ? props.tailnetPolicy
+          : new TailnetPolicy(this, "policy", { resourceName: "mesh", ...props.tailnetPolicy });
+      this.policy.contribute(this, contribution.contribution);
+      this.probeUser = contribution.probeUser;
     }
 
     // Keys and nodes iterate over the same node map, so a node and its key come and go together.
@@ -95,6 +112,7 @@ export class TailscaleMesh extends Construct {
       ...props,
       rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
       advertiseTags: [meshTag],
+      localUsers: this.probeUser ? [this.probeUser] : undefined,
       authKey: this.authKeys.keyForEachNode,
       // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.
       firewallId: Token.asNumber(this.firewall.firewall.id),

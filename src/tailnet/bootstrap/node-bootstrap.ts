@@ -33,6 +33,7 @@ import {
   validateOneOf,
   validatePort,
   validateTags,
+  validateLocalUsers,
   validateTailscaleVersion,
 } from "./validate";
 
@@ -61,6 +62,8 @@ export interface NodeBootstrapOptions {
   acceptRoutes?: boolean;
   /** Upper bound for waiting on cloud-init, the dpkg/apt locks and `tailscale up`; default 600. */
   waitTimeoutSeconds?: number;
+  /** Unprivileged local users to create (locked password, no sudo), e.g. for Tailscale SSH; default none. */
+  localUsers?: string[];
 }
 
 /** Options after validation and defaults. */
@@ -77,6 +80,7 @@ export interface ResolvedNodeBootstrapOptions {
   advertiseRoutes: string[];
   acceptRoutes: boolean;
   waitTimeoutSeconds: number;
+  localUsers: string[];
 }
 
 /** Heredoc delimiters used by the script; rendered content must never contain them as a line. */
@@ -114,6 +118,7 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     advertiseRoutes: validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []),
     acceptRoutes: optionalBoolean("acceptRoutes", o.acceptRoutes, false),
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
+    localUsers: validateLocalUsers("localUsers", o.localUsers ?? []),
   };
 }
 
@@ -591,6 +596,23 @@ step_tailscale_up() {
 }`;
 }
 
+function renderUsersStep(r: ResolvedNodeBootstrapOptions): string {
+  if (r.localUsers.length === 0) return "";
+  return `# ensure_user NAME: an unprivileged login (locked password, no sudo) for Tailscale SSH.
+ensure_user() {
+  if ! id -u "$1" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/bash --comment "Managed by the mesh node bootstrap" "$1"
+    changed "created user $1"
+  fi
+}
+
+step_users() {
+${r.localUsers.map((u) => `  ensure_user ${shQuote(u)}`).join("\n")}
+}
+
+`;
+}
+
 function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
   if (r.iperf3Port === undefined) {
     return `step_iperf3() {
@@ -637,6 +659,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     r.iperf3Port !== undefined ? `iperf3 :${r.iperf3Port}` : "no iperf3",
     r.tuning ? "tuning" : "no tuning",
     r.advertiseRoutes.length > 0 ? `routes ${r.advertiseRoutes.join(",")}` : "no routes",
+    ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
   ].join(", ");
 
   const parts = [
@@ -674,7 +697,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     "",
     renderTailscaleUpStep(r),
     "",
-    renderIperf3Step(r),
+    renderUsersStep(r) + renderIperf3Step(r),
     "",
     `main() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -686,7 +709,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   step_packages
   step_tuning
   step_forwarding
-  step_tailscale_up
+  step_tailscale_up${r.localUsers.length ? "\n  step_users" : ""}
   step_iperf3
   log "$CHANGES changes"
 }

@@ -128,3 +128,17 @@ export function validateCidrs(field: string, value: unknown): string[] {
   });
   return [...value] as string[];
 }
+
+/** Unprivileged local user names: a letter or underscore, then up to 31 of a-z, 0-9, '_' and '-'; not root. */
+export function validateLocalUsers(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ProvisioningValidationError(field, "must be an array of user names");
+  const seen = new Set<string>();
+  value.forEach((u, i) => {
+    if (typeof u !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(u) || u === "root") {
+      throw new ProvisioningValidationError(`${field}[${i}]`, `${JSON.stringify(u)} is not an unprivileged user name (a-z, 0-9, '_', '-'; not root)`);
+    }
+    if (seen.has(u)) throw new ProvisioningValidationError(`${field}[${i}]`, `duplicate user ${u}`);
+    seen.add(u);
+  });
+  return [...value] as string[];
+}
