@@ -1,4 +1,7 @@
+import { readFileSync } from "fs";
+import { projectFile } from "../src/app";
 import { ARTICLE_REGIONS } from "../src/catalog/regions";
+import { parseHujson } from "../src/tailnet/policy/hujson";
 import { synthesizedStack } from "./helpers/synth";
 import { synthMesh, withoutMetadata } from "./helpers/mesh";
 
@@ -56,15 +59,37 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
   });
 
-  test("policy: mesh to mesh, admins to SSH, nothing else", () => {
-    const policy = JSON.parse(stack.resource.tailscale_acl.mesh.acl);
+  test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test", () => {
+    const text: string = stack.resource.tailscale_acl.mesh.acl;
+    const policy = parseHujson(text, "acl") as any;
+    const base = parseHujson(readFileSync(projectFile("tailnet-policy.hujson"), "utf8"), "base") as any;
     expect(policy.tagOwners).toEqual({ "tag:mesh": ["autogroup:admin"] });
-    expect(policy.acls).toEqual([
-      { action: "accept", src: ["tag:mesh"], dst: ["tag:mesh:*"] },
-      { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh:22"] },
+    expect(policy.grants).toEqual([
+      ...base.grants,
+      { src: ["tag:mesh"], dst: ["tag:mesh"], ip: ["*"] },
+      { src: ["autogroup:admin"], dst: ["tag:mesh"], ip: ["tcp:22"] },
     ]);
-    expect(policy.ssh).toEqual([{ action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] }]);
+    expect(policy.ssh).toEqual([
+      ...base.ssh,
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] },
+      { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["meshprobe"] },
+    ]);
+    expect(policy.tests).toEqual([{ src: "tag:mesh", accept: ["tag:mesh:5201"] }]);
+    expect(policy.acls).toBeUndefined();
     expect(stack.resource.tailscale_acl.mesh.overwrite_existing_content).toBe(false);
+    // The base file's own lines (comments included) are all there, in order.
+    const lines = text.split("\n");
+    let at = 0;
+    for (const line of readFileSync(projectFile("tailnet-policy.hujson"), "utf8").trimEnd().split("\n")) {
+      const found = lines.indexOf(line, at);
+      expect({ line, found: found >= 0 }).toEqual({ line, found: true });
+      at = found + 1;
+    }
+  });
+
+  test("the probe's user exists on every node and the stack says how to reach it", () => {
+    expect(decodeUserData(node)).toContain("ensure_user 'meshprobe'");
+    expect(stack.output.probe_access.value).toEqual({ ssh_via: "tailnet", ssh_user: "meshprobe" });
   });
 
   test("cloud-init user_data carries the bootstrap script, key only inside its heredoc", () => {

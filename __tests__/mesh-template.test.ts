@@ -42,6 +42,7 @@ function evaluate(values: Record<string, string>, locals: Record<string, string>
     ssh: true,
     iperf3: { port: 5201 },
     tuning: true,
+    localUsers: ["meshprobe"],
   });
 
   test("cloud-init user_data decodes to the rendered script", () => {

@@ -105,7 +105,7 @@ const sandboxTest = unavailable ? test.skip : test;
 
 describe("bootstrap idempotence in a stubbed sandbox", () => {
   sandboxTest("fresh jammy node, pinned, routes: first run changes, second run changes nothing", () => {
-    const o = baseOptions({ tailscaleVersion: "1.90.6", advertiseRoutes: ["10.0.0.0/16"], acceptRoutes: true });
+    const o = baseOptions({ tailscaleVersion: "1.90.6", advertiseRoutes: ["10.0.0.0/16"], acceptRoutes: true, localUsers: ["meshprobe"] });
     const sb = runSandbox([o, o], { SANDBOX_CLOUD_CFG_DIR: "1" });
     const [first, second] = sb.runs;
 
@@ -135,8 +135,12 @@ describe("bootstrap idempotence in a stubbed sandbox", () => {
       `authkey-file mode=600 owner=0 dirmode=700 sha256=${sha256(TEST_AUTH_KEY)}`,
     ]);
 
+    // The probe's login exists once, unprivileged.
+    expect(calledWith(first, "useradd")).toEqual(["useradd --create-home --shell /bin/bash --comment Managed by the mesh node bootstrap meshprobe"]);
+    expect(read(join(sb.fs, "etc/passwd"))).toMatch(/^meshprobe:x:1001:1001:/m);
+
     // Second run: only looks. No download, no apt update/install, no tailscale up, no writes.
-    for (const verb of ["curl", "apt-get", "apt-cache", "tailscale up", "hostnamectl", "ethtool -K", "systemctl enable", "systemctl start", "systemctl restart", "systemctl daemon-reload", "sysctl -q -p"]) {
+    for (const verb of ["useradd", "curl", "apt-get", "apt-cache", "tailscale up", "hostnamectl", "ethtool -K", "systemctl enable", "systemctl start", "systemctl restart", "systemctl daemon-reload", "sysctl -q -p"]) {
       expect({ verb, calls: calledWith(second, verb) }).toEqual({ verb, calls: [] });
     }
     expect(calledWith(second, "tailscale status --json")).toHaveLength(1);

@@ -28,7 +28,7 @@ function variants(): Array<[string, NodeBootstrapOptions]> {
   const toggles: Array<Partial<NodeBootstrapOptions>> = [
     {},
     { tailscaleVersion: "1.90.6", ssh: false },
-    { iperf3: false, tuning: false },
+    { iperf3: false, tuning: false, localUsers: ["meshprobe", "ops_2"] },
     { advertiseRoutes: ["10.0.0.0/16", "fd7a:115c:a1e0:ab12::/64"], acceptRoutes: true, iperf3: { port: 5301 } },
     {
       tailscaleVersion: "1.88.3",

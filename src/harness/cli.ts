@@ -18,7 +18,7 @@ import { measureChurn, renderChurnMarkdown } from "./churn";
 import { findTerraform, OfflineSession } from "./runner";
 import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
-import { stackConfigPath, synthesizeStacks } from "./stacks";
+import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
 import { countPlan } from "./summary";
 import { repoRoot, WORK_STATE } from "./workdir";
 
@@ -163,11 +163,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (opts.reset) {
     for (const f of [WORK_STATE, `${WORK_STATE}.backup`]) fs.rmSync(path.join(workDir, f), { force: true });
   }
+  const data = stackDataFixtures(configPath);
+  for (const n of data.notes) console.log(`offline: ${n}`);
   const session = await OfflineSession.open({
     configPath,
     workDir,
     schemaDir,
     vars: opts.vars,
+    dataSources: data.fixtures,
     // remote-exec must never try to reach the placeholder addresses.
     stripProvisioners: opts.command === "apply",
   });

@@ -6,7 +6,7 @@ import { redactPlanJson } from "./redact";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { startOfflineServer, OfflineServer } from "./server";
+import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
 import { renderPlanMarkdown, PlanJson } from "./summary";
@@ -92,6 +92,8 @@ export interface OfflineSessionProps {
   readonly providers?: readonly RecordedProvider[];
   readonly stripProvisioners?: boolean;
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** Stand-ins for what data sources read (see OfflineServerProps.dataSources). */
+  readonly dataSources?: DataSourceFixtures;
 }
 
 export interface ValidateResult {
@@ -158,7 +160,7 @@ export class OfflineSession {
         `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
       );
     }
-    const server = await startOfflineServer({ providers });
+    const server = await startOfflineServer({ providers, dataSources: props.dataSources });
     const env = offlineEnv(prepared.workDir, server.reattachJson);
     return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
   }

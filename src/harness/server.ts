@@ -24,7 +24,15 @@ export interface OfflineServerProps {
   readonly providers: readonly RecordedProvider[];
   /** Where the sockets go (default: a fresh short directory under os.tmpdir(); unix paths max ~107 bytes). */
   readonly socketDir?: string;
+  /**
+   * What data sources read, by type: attribute values that stand in for the live objects (e.g. the
+   * tailnet's current policy for `tailscale_acl`). Attributes not given get placeholders.
+   */
+  readonly dataSources?: DataSourceFixtures;
 }
+
+/** Data source type → attribute → value. */
+export type DataSourceFixtures = Readonly<Record<string, Readonly<Record<string, CtyValue>>>>;
 
 export interface OfflineServer {
   /** Provider address → reattach entry; JSON-encode it into TF_REATTACH_PROVIDERS. */
@@ -88,7 +96,10 @@ function errorDiag(summary: string, err?: unknown): Diagnostic {
 /** Behaviour of one provider, independent of gRPC plumbing (also used directly by unit tests). */
 export class OfflineProvider {
   readonly addresses: AddressFlavour;
-  constructor(readonly provider: RecordedProvider) {
+  constructor(
+    readonly provider: RecordedProvider,
+    private readonly dataSources: DataSourceFixtures = {},
+  ) {
     this.addresses = /tailscale/.test(provider.address) ? "cgnat" : "test-net";
   }
 
@@ -132,7 +143,15 @@ export class OfflineProvider {
   }
 
   readData(typeName: string, config: CtyValue): CtyValue {
-    return readDataSourceValue(this.dataSchema(typeName).block, config, { typeName, addresses: this.addresses });
+    const fixture = this.dataSources[typeName];
+    const schema = this.dataSchema(typeName).block;
+    if (fixture) {
+      for (const name of Object.keys(fixture)) {
+        if (!schema.attributes?.[name]) throw new Error(`data source fixture: ${typeName} has no attribute ${name}`);
+      }
+      config = { ...(config as Record<string, CtyValue>), ...fixture };
+    }
+    return readDataSourceValue(schema, config, { typeName, addresses: this.addresses });
   }
 }
 
@@ -241,7 +260,7 @@ export async function startOfflineServer(props: OfflineServerProps): Promise<Off
       if (fs.existsSync(sock)) fs.unlinkSync(sock);
       const server = new grpc.Server();
       const impl: grpc.UntypedServiceImplementation = {};
-      for (const [name, fn] of Object.entries(handlers(new OfflineProvider(rp), calls))) {
+      for (const [name, fn] of Object.entries(handlers(new OfflineProvider(rp, props.dataSources), calls))) {
         impl[name] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) =>
           cb(null, fn(call.request));
       }

@@ -4,6 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseHujson } from "../tailnet/policy/hujson";
+import { POLICY_FRAGMENT_FILE } from "../tailnet/tailnet-policy";
+import { DataSourceFixtures } from "./server";
 import { repoRoot } from "./workdir";
 
 type SynthesizeApp = (outdir: string) => string[];
@@ -40,4 +43,21 @@ export function synthesizeStacks(outdir: string, synth: SynthesizeApp = loadSynt
     }
   }
   return names;
+}
+
+
+/**
+ * Stand-ins for what a stack's data sources would read from live services. A stack whose tailnet
+ * policy is kept elsewhere reads it with `data.tailscale_acl`; offline, the fragment written beside
+ * its config is served as that policy, as if the user had merged it (notes say so).
+ */
+export function stackDataFixtures(configPath: string): { fixtures: DataSourceFixtures; notes: string[] } {
+  const fragment = path.join(path.dirname(configPath), POLICY_FRAGMENT_FILE);
+  if (!fs.existsSync(fragment)) return { fixtures: {}, notes: [] };
+  const text = fs.readFileSync(fragment, "utf8");
+  const json = JSON.stringify(parseHujson(text, POLICY_FRAGMENT_FILE));
+  return {
+    fixtures: { tailscale_acl: { json, hujson: text } },
+    notes: [`data.tailscale_acl reads ${POLICY_FRAGMENT_FILE} as the tailnet's policy (as if it had been merged)`],
+  };
 }

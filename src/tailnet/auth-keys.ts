@@ -52,10 +52,9 @@ export class NodeAuthKeys extends Construct {
       // Single-use keys are spent once the node has joined; never mint a new one (and churn the node).
       recreateIfInvalid: "never",
       // The policy must own the tags before a tagged key can be minted: the policy resource comes
-      // first (same stack), the policy's stack comes first (another stack), or a plan-time check
-      // (a policy kept outside this app).
+      // first (same stack), the policy's stack comes first (another stack), or a plan-time check of
+      // the live policy comes first (a policy kept outside this app).
       ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
-      ...(guard.precondition ? { lifecycle: { precondition: guard.precondition } } : {}),
     });
     this.keys.overrideLogicalId(name);
     this.keyForEachNode = `\${tailscale_tailnet_key.${name}[each.key].key}`;

@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ISynthesisSession, Lazy, Precondition, TerraformStack } from "cdktf";
+import { ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { Acl } from "../../.gen/providers/tailscale/acl";
 import { DataTailscaleAcl } from "../../.gen/providers/tailscale/data-tailscale-acl";
@@ -48,14 +48,14 @@ export interface TailnetPolicyProps {
   readonly baseContradictions?: "warn" | "fail";
   /** Logical ID of the `tailscale_acl` resource. @default "policy" */
   readonly resourceName?: string;
-  /** External mode: file written beside the stack's cdk.tf.json. @default "tailnet-policy.fragment.hujson" */
-  readonly fragmentFile?: string;
 }
+
+/** External mode: the file synthesis writes beside the stack's cdk.tf.json. */
+export const POLICY_FRAGMENT_FILE = "tailnet-policy.fragment.hujson";
 
 /** What a key resource needs so that its tags are owned before it is minted. */
 export interface KeyMintingGuard {
-  readonly dependsOn?: Acl[];
-  readonly precondition?: Precondition[];
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 const registries = new WeakMap<IConstruct, Map<string, TailnetPolicy>>();
@@ -74,7 +74,6 @@ export class TailnetPolicy extends Construct {
   readonly fragmentFile: string;
   private readonly stack: TerraformStack;
   private readonly contributions: SourcedContribution[] = [];
-  private readonly requiredTags: { tags: readonly string[]; consumer: string }[] = [];
   private readonly baseContradictions: "warn" | "fail";
   private composed?: ComposedPolicy;
 
@@ -85,8 +84,7 @@ export class TailnetPolicy extends Construct {
     this.mode = requireOneOf("tailnetPolicy.mode", props.mode ?? "managed", ["managed", "external"] as const);
     this.baseContradictions = requireOneOf("tailnetPolicy.baseContradictions", props.baseContradictions ?? "warn", ["warn", "fail"] as const);
     this.base = props.base ?? (this.mode === "managed" ? PolicyBase.newTailnetDefault() : PolicyBase.empty());
-    this.fragmentFile = props.fragmentFile ?? "tailnet-policy.fragment.hujson";
-    if (!/^[A-Za-z0-9._-]+$/.test(this.fragmentFile)) fail("tailnetPolicy.fragmentFile", "must be a plain file name");
+    this.fragmentFile = POLICY_FRAGMENT_FILE;
     if (this.mode === "external" && props.overwriteExistingPolicy !== undefined) {
       fail("tailnetPolicy.overwriteExistingPolicy", "only applies to mode \"managed\" (in external mode nothing writes the policy)");
     }
@@ -117,10 +115,19 @@ export class TailnetPolicy extends Construct {
     }
   }
 
-  /** Adds a system's rules; `contributor` names it in conflicts. */
+  /**
+   * Adds a system's rules; `contributor` names it in conflicts. The policy is composed again at once,
+   * so a conflict fails right here, at the contributing construct, not later at render.
+   */
   contribute(contributor: IConstruct, contribution: PolicyContribution): void {
     if (this.composed) fail("tailnetPolicy", `${contributor.node.path} contributed after the policy was rendered`);
     this.contributions.push({ ...contribution, source: contributor.node.path });
+    try {
+      this.composeNow();
+    } catch (e) {
+      this.contributions.pop();
+      throw e;
+    }
   }
 
   addTagOwner(contributor: IConstruct, tag: string, owners: readonly string[]): void {
@@ -155,40 +162,33 @@ export class TailnetPolicy extends Construct {
    */
   guardKeys(consumer: IConstruct, tags: readonly string[]): KeyMintingGuard {
     tags.forEach((t, i) => requireTailscaleTag(`tags[${i}]`, t));
-    this.requiredTags.push({ tags, consumer: consumer.node.path });
+    const owned = this.composeNow().value.tagOwners ?? {};
+    const missing = tags.filter((t) => !(t in owned));
+    if (missing.length) {
+      fail(consumer.node.path, `mints keys for ${missing.join(", ")}, which the tailnet policy does not own; contribute a tagOwners entry before creating the keys`);
+    }
     const consumerStack = TerraformStack.of(consumer);
     if (this.mode === "managed") {
       if (consumerStack === this.stack) return { dependsOn: [this.acl!] };
       consumerStack.addDependency(this.stack);
       return {};
     }
-    const data = policyDataSource(consumerStack);
-    const tagList = `[${tags.map((t) => JSON.stringify(t)).join(", ")}]`;
-    const missing = `setsubtract(${tagList}, keys(try(jsondecode(${data.fqn}.json).tagOwners, {})))`;
-    return {
-      precondition: [
-        {
-          condition: `\${length(${missing}) == 0}`,
-          errorMessage:
-            `The tailnet policy does not own \${join(", ", ${missing})}, which ${consumer.node.path} mints auth keys for. ` +
-            `Add them to tagOwners (stacks/${this.stack.node.id}/${this.fragmentFile} in the synth output lists every entry the systems need), save the policy, and plan again.`,
-        },
-      ],
-    };
+    // One check per stack, on the data source that reads the live policy: one clear error, not
+    // one per key. Keys wait for it, so none is minted for an unowned tag.
+    const check = policyCheck(consumerStack, this);
+    check.tags.push(...tags.filter((t) => !check.tags.includes(t)));
+    check.consumers.push(consumer.node.path);
+    return { dependsOn: [check.data] };
   }
 
-  /** The composed policy (computed once, after every contribution). */
+  /** The composed policy, final once rendered (no contribution is accepted after that). */
   compose(): ComposedPolicy {
-    if (!this.composed) {
-      const composed = composePolicy(this.base, this.contributions, { baseContradictions: this.baseContradictions });
-      const owned = composed.value.tagOwners ?? {};
-      for (const r of this.requiredTags) {
-        const missing = r.tags.filter((t) => !(t in owned));
-        if (missing.length) fail(r.consumer, `mints keys for ${missing.join(", ")}, which the composed tailnet policy does not own; contribute a tagOwners entry`);
-      }
-      this.composed = composed;
-    }
+    this.composed ??= this.composeNow();
     return this.composed;
+  }
+
+  private composeNow(): ComposedPolicy {
+    return composePolicy(this.base, this.contributions, { baseContradictions: this.baseContradictions });
   }
 
   /** External mode: HuJSON with only what the systems add, to merge into the policy kept elsewhere. */
@@ -237,13 +237,41 @@ export class TailnetPolicy extends Construct {
   }
 }
 
-/** One `tailscale_acl` data source per stack, shared by every key precondition in it. */
-function policyDataSource(stack: TerraformStack): DataTailscaleAcl {
-  const id = "tailnet-policy-check";
-  const existing = stack.node.tryFindChild(id);
-  if (existing) return existing as DataTailscaleAcl;
+interface PolicyCheck {
+  readonly data: DataTailscaleAcl;
+  readonly tags: string[];
+  readonly consumers: string[];
+}
+const checks = new WeakMap<TerraformStack, PolicyCheck>();
+
+/**
+ * One `tailscale_acl` data source per stack (external mode): it reads the tailnet's current policy
+ * at plan time, and its postcondition requires every tag the stack mints keys for to be owned.
+ */
+function policyCheck(stack: TerraformStack, policy: TailnetPolicy): PolicyCheck {
+  const existing = checks.get(stack);
+  if (existing) return existing;
   tailscaleProvider(stack);
-  const data = new DataTailscaleAcl(stack, id, {});
+  const tags: string[] = [];
+  const consumers: string[] = [];
+  const tagList = () => `[${tags.map((t) => JSON.stringify(t)).join(", ")}]`;
+  const missing = () => `setsubtract(${tagList()}, keys(try(jsondecode(self.json).tagOwners, {})))`;
+  const data = new DataTailscaleAcl(stack, "tailnet-policy-check", {
+    lifecycle: {
+      postcondition: [
+        {
+          condition: Lazy.stringValue({ produce: () => `\${length(${missing()}) == 0}` }),
+          errorMessage: Lazy.stringValue({
+            produce: () =>
+              `The tailnet policy does not own \${join(", ", ${missing()})}, which ${consumers.join(", ")} mint${consumers.length === 1 ? "s" : ""} auth keys for. ` +
+              `Add them to its tagOwners (stacks/${TerraformStack.of(policy).node.id}/${policy.fragmentFile} in the synth output lists every entry the systems need), save the policy, and plan again.`,
+          }),
+        },
+      ],
+    },
+  });
   data.overrideLogicalId("tailnet_policy");
-  return data;
+  const check = { data, tags, consumers };
+  checks.set(stack, check);
+  return check;
 }
