@@ -23,7 +23,7 @@ interface Meta {
 }
 
 const ROOT = path.join(__dirname, "..");
-const NAMES = ["random", "null", "tailscale"] as const;
+const NAMES = ["random", "null", "tailscale", "aws"] as const;
 type Name = (typeof NAMES)[number];
 
 function readText(rel: string): string {
@@ -179,7 +179,7 @@ describe.each(NAMES)("%s schema file structure", (name) => {
     for (const [t, m] of Object.entries(meta.requires_replace_conditional)) check("conditional", t, Object.keys(m));
     for (const [t, ps] of Object.entries(meta.use_state_for_unknown)) check("use_state_for_unknown", t, ps);
     for (const [t, m] of Object.entries(meta.defaults)) check("defaults", t, Object.keys(m));
-    for (const [t, m] of Object.entries(meta.other_plan_modifiers)) check("other_plan_modifiers", t, Object.keys(m));
+    for (const [t, m] of Object.entries(meta.other_plan_modifiers ?? {})) check("other_plan_modifiers", t, Object.keys(m));
     expect(problems).toEqual([]);
   });
 
@@ -187,17 +187,19 @@ describe.each(NAMES)("%s schema file structure", (name) => {
     const res = entry.resource_schemas ?? {};
     for (const [t, ps] of Object.entries(meta.requires_replace)) {
       for (const p of ps) {
-        const a = resolve(res[t].block, p) as Attribute;
-        // a computed-only attribute is never in config, so it cannot force replacement
-        expect({ path: `${t}.${p}`, configurable: Boolean(a.required || a.optional) }).toEqual({ path: `${t}.${p}`, configurable: true });
+        const a = resolve(res[t].block, p) as Attribute & Partial<Block>;
+        // a computed-only attribute is never in config, so it cannot force replacement (a whole block can)
+        const isBlock = a.description_kind !== undefined && a.type === undefined && a.nested_type === undefined;
+        expect({ path: `${t}.${p}`, configurable: Boolean(a.required || a.optional || isBlock) }).toEqual({ path: `${t}.${p}`, configurable: true });
         expect(meta.requires_replace_conditional[t]?.[p]).toBeUndefined();
       }
     }
     for (const [t, m] of Object.entries(meta.defaults)) {
       for (const p of Object.keys(m)) {
         const a = resolve(res[t].block, p) as Attribute;
-        // the framework only accepts Default on optional+computed attributes
-        expect({ path: `${t}.${p}`, optional: a.optional, computed: a.computed }).toEqual({ path: `${t}.${p}`, optional: true, computed: true });
+        // the framework only accepts Default on optional+computed attributes; SDKv2 (aws' muxed half) on optional ones
+        if (name === "aws") expect({ path: `${t}.${p}`, optional: a.optional }).toEqual({ path: `${t}.${p}`, optional: true });
+        else expect({ path: `${t}.${p}`, optional: a.optional, computed: a.computed }).toEqual({ path: `${t}.${p}`, optional: true, computed: true });
       }
     }
     for (const m of Object.values(meta.requires_replace_conditional)) {
@@ -444,5 +446,30 @@ describe("tailscale bindings generation", () => {
       [...Object.keys(entry.provider.block.attributes ?? {}).map(camel), "alias"].sort());
     const acl = bindings.find((b) => b.tfType === "tailscale_acl");
     expect(acl?.props.get("acl")).toEqual({ optional: false });
+  });
+});
+
+describe("aws: the facts the subnet-router and site-to-site stacks rely on", () => {
+  const res = (t: string) => files.aws.entry.resource_schemas![t].block;
+  test("VPN tunnel attributes: inside CIDRs and keys settable, outside addresses computed, keys sensitive", () => {
+    const vpn = res("aws_vpn_connection").attributes!;
+    for (const n of [1, 2]) {
+      expect(vpn[`tunnel${n}_inside_cidr`]).toMatchObject({ type: "string", optional: true, computed: true });
+      expect(vpn[`tunnel${n}_preshared_key`]).toMatchObject({ type: "string", optional: true, computed: true, sensitive: true });
+      for (const c of ["address", "cgw_inside_address", "vgw_inside_address", "bgp_asn"]) {
+        expect(vpn[`tunnel${n}_${c}`]).toMatchObject({ type: "string", computed: true });
+        expect(vpn[`tunnel${n}_${c}`].optional).toBeUndefined();
+      }
+      expect(vpn[`tunnel${n}_ike_versions`]).toMatchObject({ type: ["set", "string"], optional: true });
+      expect(vpn[`tunnel${n}_phase1_dh_group_numbers`]).toMatchObject({ type: ["set", "number"], optional: true });
+    }
+    expect(files.aws.meta.requires_replace.aws_vpn_connection).toEqual(expect.arrayContaining(["tunnel1_inside_cidr", "tunnel2_inside_cidr", "static_routes_only", "type"]));
+    expect(files.aws.meta.requires_replace.aws_customer_gateway).toEqual(expect.arrayContaining(["bgp_asn", "ip_address", "type"]));
+  });
+  test("instances: source_dest_check is a plain optional bool; the public AMI parameter's insecure_value is not sensitive", () => {
+    expect(res("aws_instance").attributes!.source_dest_check).toMatchObject({ type: "bool", optional: true });
+    const ssm = files.aws.entry.data_source_schemas!.aws_ssm_parameter.block.attributes!;
+    expect(ssm.insecure_value.sensitive).toBeUndefined();
+    expect(ssm.value.sensitive).toBe(true);
   });
 });
