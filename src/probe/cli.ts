@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
 import { articleTokyoRun } from "./article-run";
-import { findNode, parseInventory, parseTerraformOutputs } from "./inventory";
+import { findNode, parseInventory, parseProbeAccess, parseTerraformOutputs, ProbeAccess } from "./inventory";
+import { preflight } from "./preflight";
 import { buildReport, assertRun, renderCsv, renderJson, renderMarkdown, Report, ReportOptions } from "./report";
 import { ProbeOptions, runProbe } from "./runner";
 import { renderSvg } from "./svg";
@@ -29,9 +30,11 @@ What to measure:
   --concurrency <n>         pairs at once; a node is only in one pair at a time (default 4)
 How to reach the nodes:
   --transport ssh|netns     default ssh; netns runs \`ip netns exec <netns>\` (inventory field netns=)
-  --ssh-user <user>         default root      --ssh-key <path>      --ssh-port <n>
-  --ssh-via public|tailnet  address to SSH to (default public_ipv4)
-  --ssh-connect-timeout <s> default 10
+  --ssh-user <user>         default: probe_access's user (meshprobe for the mesh), else root
+  --ssh-key <path>          --ssh-port <n>
+  --ssh-via public|tailnet  address to SSH to (default: the stack's probe_access output with
+                            --stack-dir, e.g. tailnet for the mesh; else public_ipv4)
+  --ssh-connect-timeout <s> default 10      --ssh-program <path>  ssh client (default ssh)
 Probes:
   --ping-count <n> (5)  --ping-interval <s> (0.2)  --ping-wait <s> (2)  --tailscale-ping-count <n> (5)
   --iperf-duration <s> (10)  --iperf-omit <s> (1)  --iperf-parallel <n> (1)  --iperf-reverse
@@ -62,6 +65,7 @@ export interface CliArgs {
   sshPort?: number;
   sshVia?: "public" | "tailnet";
   sshConnectTimeoutS?: number;
+  sshProgram?: string;
   probe: ProbeOptions;
   formats: Format[];
   out?: string;
@@ -147,6 +151,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         a.sshVia = v;
         break;
       }
+      case "--ssh-program":
+        a.sshProgram = value();
+        break;
       case "--ssh-connect-timeout":
         a.sshConnectTimeoutS = num(flag, value(), true);
         break;
@@ -255,22 +262,32 @@ export interface CliDeps {
   readonly stderr?: (s: string) => void;
 }
 
-async function loadNodes(a: CliArgs): Promise<MeshNode[]> {
-  if (a.inventory !== undefined) return parseInventory(readFileSync(a.inventory, "utf8"));
+async function loadNodes(a: CliArgs): Promise<{ nodes: MeshNode[]; access?: ProbeAccess }> {
+  if (a.inventory !== undefined) return { nodes: parseInventory(readFileSync(a.inventory, "utf8")) };
   const res = await spawnWithTimeout(a.terraformBin, ["output", "-json"], { cwd: a.stackDir, timeoutMs: 120_000 });
   if (res.spawnError) throw new Error(`terraform output -json in ${a.stackDir}: ${res.spawnError}`);
   if (res.code !== 0) throw new Error(`terraform output -json in ${a.stackDir} failed (exit ${res.code}): ${res.stderr.trim()}`);
-  return parseTerraformOutputs(res.stdout);
+  return { nodes: parseTerraformOutputs(res.stdout), access: parseProbeAccess(res.stdout) };
 }
 
-function makeTransport(a: CliArgs): Transport {
+/** SSH settings: flags first, then what the stack's probe_access output says, then public/root. */
+export function sshSettings(a: CliArgs, access?: ProbeAccess): { via: "public" | "tailnet"; user: string; fromStack: boolean } {
+  return {
+    via: a.sshVia ?? access?.sshVia ?? "public",
+    user: a.sshUser ?? access?.sshUser ?? "root",
+    fromStack: access !== undefined && (a.sshVia === undefined || a.sshUser === undefined),
+  };
+}
+
+function makeTransport(a: CliArgs, ssh: { via: "public" | "tailnet"; user: string }): Transport {
   if (a.transport === "netns") return new NetnsTransport();
   return new SshTransport({
-    user: a.sshUser,
+    user: ssh.user,
     keyPath: a.sshKey,
     port: a.sshPort,
-    via: a.sshVia,
+    via: ssh.via,
     connectTimeoutS: a.sshConnectTimeoutS,
+    sshBinary: a.sshProgram,
   });
 }
 
@@ -307,9 +324,16 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
     if (a.article) run = articleTokyoRun();
     else if (a.replay !== undefined) run = assertRun(JSON.parse(readFileSync(a.replay, "utf8")));
     else {
-      const nodes = await loadNodes(a);
+      const { nodes, access } = await loadNodes(a);
       const plan = a.allPairs ? ({ mode: "all-pairs" } as const) : ({ mode: "from", source: findNode(nodes, a.from as string) } as const);
-      const transport = deps.transport ?? makeTransport(a);
+      const ssh = sshSettings(a, access);
+      const transport = deps.transport ?? makeTransport(a, ssh);
+      // One connection first: a cause all nodes share is reported once, with what to change.
+      const problem = await preflight(transport, plan.mode === "from" ? plan.source : nodes[0], ssh);
+      if (problem) {
+        err(`probe: ${problem}\n`);
+        return 2;
+      }
       const log = a.quiet ? undefined : (line: string) => err(`${line}\n`);
       run = await runProbe({ nodes, transport, plan, options: { ...a.probe, log } });
     }

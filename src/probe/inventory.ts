@@ -160,3 +160,20 @@ export function findNode(nodes: readonly MeshNode[], query: string): MeshNode {
   }
   throw new Error(`--from "${query}": no node with that key, label, hostname or region (have: ${nodes.map((n) => n.key).join(", ")})`);
 }
+
+/** How the stack says its nodes are reached (its `probe_access` output), when it says so. */
+export interface ProbeAccess {
+  readonly sshVia: "public" | "tailnet";
+  readonly sshUser: string;
+}
+
+/** Reads the `probe_access` output of `terraform output -json`; undefined when the stack has none. */
+export function parseProbeAccess(text: string): ProbeAccess | undefined {
+  const doc = JSON.parse(text) as Record<string, { value?: unknown }>;
+  const v = doc.probe_access?.value as { ssh_via?: unknown; ssh_user?: unknown } | undefined;
+  if (!v) return undefined;
+  if ((v.ssh_via !== "public" && v.ssh_via !== "tailnet") || typeof v.ssh_user !== "string" || !/^[a-z_][a-z0-9_.-]*$/i.test(v.ssh_user)) {
+    throw new Error(`terraform output -json: probe_access ${JSON.stringify(v)} is not { ssh_via: "public"|"tailnet", ssh_user }`);
+  }
+  return { sshVia: v.ssh_via, sshUser: v.ssh_user };
+}
