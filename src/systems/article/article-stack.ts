@@ -1,13 +1,13 @@
-import { Fn, LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
+import { Fn, TerraformStack, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ARTICLE_REGIONS } from "../../catalog/regions";
 import { ArticleVpnInstances } from "./article-vpn-instances";
-import { relativeStateBackend } from "../../terraform/backend";
+import { CommonStackProps, configureBackend } from "../../terraform/backend";
 
-export interface ArticleStackProps {
+export interface ArticleStackProps extends CommonStackProps {
   /** Default of `var.regions`. @default the article's 14 regions, in its order */
   readonly regions?: readonly string[];
   /** Default of `var.public_ssh_key`. @default the article's placeholder path */
@@ -22,7 +22,7 @@ export interface ArticleStackProps {
 export class ArticleStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ArticleStackProps = {}) {
     super(scope, id);
-    new LocalBackend(this, relativeStateBackend(id));
+    configureBackend(this, props.backend);
 
     // Secrets are marked sensitive (the article's are not) so plans and provisioner logs mask them.
     const tailscaleAuthKey = new TerraformVariable(this, "tailscale_auth_key", { sensitive: true });

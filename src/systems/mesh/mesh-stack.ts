@@ -1,4 +1,4 @@
-import { LocalBackend, Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
@@ -9,9 +9,9 @@ import { MeshPolicyOptions } from "./mesh-policy";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireCidr, requireIntegerInRange, requireNonEmpty, requireOneOf, requireRegion, requireUnique } from "../../validation";
-import { relativeStateBackend } from "../../terraform/backend";
+import { CommonStackProps, configureBackend } from "../../terraform/backend";
 
-export interface MeshStackProps {
+export interface MeshStackProps extends CommonStackProps {
   /** Regions to cover, one node each (or `nodesPerRegion`). @default the article's 14 regions */
   readonly regions?: readonly string[];
   /** Nodes per region; names become `<region>` for 1, `<region>-<n>` for more. @default 1 */
@@ -55,9 +55,14 @@ export interface MeshStackProps {
 export class MeshStack extends TerraformStack {
   public readonly mesh: TailscaleMesh;
 
+  /** The tailnet policy the mesh writes to (managed keys), to share with other systems' stacks. */
+  get tailnetPolicy(): TailnetPolicy | undefined {
+    return this.mesh.policy;
+  }
+
   constructor(scope: Construct, id: string, props: MeshStackProps = {}) {
     super(scope, id);
-    new LocalBackend(this, relativeStateBackend(id));
+    configureBackend(this, props.backend);
     const delivery = props.delivery ?? "cloud-init";
     requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
     const authKeyMode = props.authKeyMode ?? "managed";
