@@ -19,6 +19,7 @@ import {
   fail,
   requireAwsAvailabilityZone,
   requireAwsRegion,
+  requireCidr,
   requireCidrInside,
   requireCidrInsideOneOf,
   requireHostAddress,
@@ -119,8 +120,10 @@ function checkRoutes(rules: AddressRules, routes: readonly string[], within: rea
   if (!Array.isArray(routes) || routes.length === 0) fail("advertiseRoutes", "must list at least one route (or leave it out for the default)");
   routes.forEach((r, i) => {
     const field = `advertiseRoutes[${i}]`;
-    requireIpv4Cidr(field, r);
+    // Any family first, so an address in the tailnet's IPv6 range gets that message, not "not IPv4".
+    requireCidr(field, r);
     rangeRules(rules, field, r);
+    requireIpv4Cidr(field, r);
     if (!within.some((w) => cidrContains(w.cidr, r))) {
       fail(field, `${JSON.stringify(r)} is not inside ${what} (${within.map((w) => `${w.field} ${w.cidr}`).join(", ")}); the router can only forward to where its private interface reaches`);
     }
@@ -236,13 +239,15 @@ export function planLinodeSubnetRouter(o: LinodeSubnetRouterOptions = {}, rules:
   const subnets = o.subnets ?? LINODE_DEFAULTS.subnets;
   if (!Array.isArray(subnets) || subnets.length === 0) fail("subnets", "must list at least one subnet");
   subnets.forEach((s, i) => {
+    const field = `subnets[${i}].cidr`;
     requireVpcLabel(`subnets[${i}].name`, s.name);
-    if (rules === "deployment") requireLinodeVpcSubnetRange(`subnets[${i}].cidr`, s.cidr);
+    requireCidr(field, s.cidr);
+    rangeRules(rules, field, s.cidr);
+    if (rules === "deployment") requireLinodeVpcSubnetRange(field, s.cidr);
     else {
-      requireIpv4Cidr(`subnets[${i}].cidr`, s.cidr);
-      requirePrefixLength(`subnets[${i}].cidr`, s.cidr, 1, 29, "a Linode VPC subnet");
+      requireIpv4Cidr(field, s.cidr);
+      requirePrefixLength(field, s.cidr, 1, 29, "a Linode VPC subnet");
     }
-    rangeRules(rules, `subnets[${i}].cidr`, s.cidr);
   });
   requireUnique("subnets[].name", subnets.map((s) => s.name));
   requireNoOverlap(subnets.map((s, i) => ({ field: `subnets[${i}].cidr`, cidr: s.cidr })));
@@ -258,10 +263,11 @@ export function planLinodeSubnetRouter(o: LinodeSubnetRouterOptions = {}, rules:
   // The router's VPC interface is on its own subnet; reaching other subnets would need routes via
   // the VPC gateway that the router doesn't install, so routes stay inside the router's subnet.
   const routes = checkRoutes(rules, o.advertiseRoutes ?? [routerSubnet], [{ cidr: routerSubnet, field: `the router's subnet subnets[${routerIndex}]` }], "the router's subnet");
-  const target = checkTarget(o.target, subnets, routerSubnetName, instanceType, requireInstanceType, vpcAddress, routes);
-  if (target && target.subnetName !== routerSubnetName) {
+  const targetSubnet = typeof o.target === "object" ? o.target.subnet : undefined;
+  if (targetSubnet !== undefined && targetSubnet !== routerSubnetName) {
     fail("target.subnet", `must be the router's subnet (${routerSubnetName}): the router forwards only within its own subnet`);
   }
+  const target = checkTarget(o.target, subnets, routerSubnetName, instanceType, requireInstanceType, vpcAddress, routes);
   if (target?.address !== undefined && target.address === o.routerAddress) fail("target.address", "is the router's address");
 
   return {
@@ -352,9 +358,10 @@ export function planAwsSubnetRouter(o: AwsSubnetRouterOptions = {}, rules: Addre
   const routing = checkRouting(o);
 
   const vpcCidr = o.vpcCidr ?? AWS_DEFAULTS.vpcCidr;
+  requireCidr("vpcCidr", vpcCidr);
+  rangeRules(rules, "vpcCidr", vpcCidr);
   requireIpv4Cidr("vpcCidr", vpcCidr);
   requirePrefixLength("vpcCidr", vpcCidr, 16, 28, "an AWS VPC");
-  rangeRules(rules, "vpcCidr", vpcCidr);
   const publicSubnet = o.publicSubnet ?? AWS_DEFAULTS.publicSubnet;
   const privateSubnets = o.privateSubnets ?? AWS_DEFAULTS.privateSubnets;
   const all = [
