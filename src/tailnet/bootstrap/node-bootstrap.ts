@@ -469,6 +469,10 @@ function renderTailscaleRepoStep(r: ResolvedNodeBootstrapOptions): string {
     const rpmRepo = tailscaleRpmRepo(r.distro, r.tailscaleTrack);
     return `step_tailscale_repo() {
   ${writeFileBlock(rpmRepo.repoPath, "644", rpmRepo.content)}
+  if [ "$WROTE" -eq 1 ]; then
+    # A changed definition (another track) must not be served from metadata cached for the old one.
+    dnf -q clean expire-cache
+  fi
 }`;
   }
   const repo = tailscaleAptRepo(r.distro, r.tailscaleTrack);
