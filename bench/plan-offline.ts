@@ -1,9 +1,10 @@
 /**
- * Wall time and peak memory of the offline plan of the article stack: terraform process plus the
+ * Wall time and peak memory of the offline plan of a stack (the article's by default; --stack picks
+ * another of the app's): terraform process plus the
  * offline provider server (run as its own process so its memory is measured alone), median of N
  * runs (default 5), printed as a Markdown table.
  *
- *   npx ts-node --transpile-only bench/plan-offline.ts [--runs 5] [--config <cdk.tf.json>]
+ *   npx ts-node --transpile-only bench/plan-offline.ts [--runs 5] [--stack article] [--config <cdk.tf.json>]
  *
  * Each run: fresh server process and work dir; `terraform init`, `validate`, `plan -out`,
  * `show -json` timed one by one. Terraform's peak RSS comes from /usr/bin/time -v when present
@@ -101,6 +102,7 @@ function stopServer(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
+  const stack = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : "article";
   const root = repoRoot(path.join(__dirname, "..", "src", "harness"));
   const terraform = findTerraform();
   if (!terraform) {
@@ -115,9 +117,10 @@ async function main(): Promise<void> {
     configPath = path.resolve(args[ci + 1]);
     configNote = "given config";
   } else if (appAvailable(root)) {
-    synthesizeStacks(path.join(tmp, "out"));
-    configPath = stackConfigPath(path.join(tmp, "out"), "article");
-    configNote = "article stack synthesized by src/app.ts";
+    const names = synthesizeStacks(path.join(tmp, "out"));
+    if (!names.includes(stack)) throw new Error(`no stack "${stack}" in the app (${names.join(", ")})`);
+    configPath = stackConfigPath(path.join(tmp, "out"), stack);
+    configNote = `${stack} stack synthesized by src/app.ts`;
   } else {
     configPath = path.join(root, "__tests__", "fixtures", "harness", "stacks", "article", "cdk.tf.json");
     configNote = "fixture article config (src/app.ts missing)";
