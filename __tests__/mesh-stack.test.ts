@@ -59,21 +59,34 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
   });
 
-  test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test", () => {
+  test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test, then the subnet routers'", () => {
     const text: string = stack.resource.tailscale_acl.mesh.acl;
     const policy = parseHujson(text, "acl") as any;
     const base = parseHujson(readFileSync(projectFile("tailnet-policy.hujson"), "utf8"), "base") as any;
-    expect(policy.tagOwners).toEqual({ "tag:mesh": ["autogroup:admin"] });
+    // The app's subnet-router stacks contribute to the mesh's policy (one policy per tailnet),
+    // after the mesh, in the order of their construct paths (subnet-router-aws before -linode).
+    expect(policy.tagOwners).toEqual({
+      "tag:mesh": ["autogroup:admin"],
+      "tag:aws-subnet-router": ["autogroup:admin"],
+      "tag:linode-subnet-router": ["autogroup:admin"],
+    });
     expect(policy.grants).toEqual([
       ...base.grants,
       { src: ["tag:mesh"], dst: ["tag:mesh"], ip: ["*"] },
       { src: ["autogroup:admin"], dst: ["tag:mesh"], ip: ["tcp:22"] },
+      { src: ["autogroup:admin"], dst: ["10.0.0.0/16"], ip: ["*"] },
+      { src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], ip: ["tcp:22"] },
+      { src: ["autogroup:admin"], dst: ["10.20.0.0/24"], ip: ["*"] },
+      { src: ["autogroup:admin"], dst: ["tag:linode-subnet-router"], ip: ["tcp:22"] },
     ]);
     expect(policy.ssh).toEqual([
       ...base.ssh,
       { action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] },
       { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["meshprobe"] },
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], users: ["root"] },
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:linode-subnet-router"], users: ["root"] },
     ]);
+    expect(policy.autoApprovers).toEqual({ routes: { "10.0.0.0/16": ["tag:aws-subnet-router"], "10.20.0.0/24": ["tag:linode-subnet-router"] } });
     expect(policy.tests).toEqual([{ src: "tag:mesh", accept: ["tag:mesh:5201"] }]);
     expect(policy.acls).toBeUndefined();
     expect(stack.resource.tailscale_acl.mesh.overwrite_existing_content).toBe(false);

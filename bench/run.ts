@@ -6,18 +6,25 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { benchSynth } from "./synth";
 import { benchSynthCommands } from "./synth-commands";
+import { benchSynthRouters } from "./synth-router";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 console.log(`## Synthesis of the mesh stack by node count (median of ${runs})\n`);
 console.log(benchSynth(runs));
 console.log(`\n## The main job, both ways (median of ${runs})\n`);
 console.log(benchSynthCommands(runs));
-console.log(`\n## Offline plan of the article stack\n`);
+console.log(`\n## Synthesis of the subnet router stacks (median of ${runs})\n`);
+console.log(benchSynthRouters(runs));
 // Runs from the TypeScript sources: the harness loads src/app.ts to synthesize.
 const root = path.resolve(__dirname, "..", "..");
-const plan = spawnSync(
-  process.execPath,
-  ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs)],
-  { stdio: "inherit", cwd: root },
-);
-process.exit(plan.status ?? 1);
+let status = 0;
+for (const stack of ["article", "subnet-router-linode", "subnet-router-aws"]) {
+  console.log(`\n## Offline plan of the ${stack} stack\n`);
+  const plan = spawnSync(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs), "--stack", stack],
+    { stdio: "inherit", cwd: root },
+  );
+  status ||= plan.status ?? 1;
+}
+process.exit(status);

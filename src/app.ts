@@ -4,6 +4,8 @@ import { dirname, join } from "path";
 import { PolicyBase } from "./tailnet/policy/base";
 import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
+import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
+import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -11,7 +13,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -19,7 +21,12 @@ export function buildApp(options: BuildAppOptions = {}): App {
   new ArticleStack(app, "article");
   // The recommended default: cloud-init delivery, so no node opens SSH to the internet. The mesh
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.
-  new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  const mesh = new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  // Subnet routers add their tags, route approvals and grants to the mesh's policy (one
+  // tailscale_acl for the tailnet), so they apply after it. Each has a private target to prove the
+  // path; their networks don't overlap, so one tailnet can route to both.
+  new LinodeSubnetRouterStack(app, "subnet-router-linode", { tailnetPolicy: mesh.tailnetPolicy, target: true });
+  new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   return app;
 }
 

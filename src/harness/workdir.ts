@@ -60,6 +60,8 @@ export function requiredProviderSources(config: TfJson): string[] {
   const rp = config.terraform?.required_providers ?? {};
   return Object.entries(rp)
     .map(([local, v]) => (typeof v === "string" ? `hashicorp/${local}` : v.source ?? `hashicorp/${local}`))
+    // A bare type ("null", as @cdktf/provider-null writes it) means hashicorp/<type> to Terraform.
+    .map((s) => (s.includes("/") ? s : `hashicorp/${s}`))
     .map((s) => s.toLowerCase())
     .sort();
 }

@@ -209,7 +209,7 @@ export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInf
 /** Conservative ceiling for base64 user data; cloud providers commonly cap user data at 16 KiB. */
 export const USER_DATA_LIMIT_BYTES = 16384;
 
-function requireUserDataFits(script: string): void {
+export function requireUserDataFits(script: string): void {
   // Slots are replaced by longer expressions' values at plan time; 256 bytes of headroom covers a key and a name.
   const size = Math.ceil((gzipSync(script, { level: 9 }).length + 256) / 3) * 4;
   if (size > USER_DATA_LIMIT_BYTES) {

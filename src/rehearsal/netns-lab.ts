@@ -4,8 +4,8 @@
  * default route, so nothing can leave. Nothing is created in the root namespace. Needs root and
  * iproute2. There is no tailscaled here: path detection must (and does) report "unknown".
  */
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync, rmSync } from "fs";
+import { spawn, spawnSync } from "child_process";
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 
@@ -145,4 +145,133 @@ export function labInventory(lab: Lab): string {
       .map((h) => `key=${h.key} label=rehearsal-${h.region} region=${h.region} tailnet_hostname=rehearsal-${h.region} tailnet_ip=${h.ip} netns=${h.netns}`)
       .join("\n") + "\n"
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A general lab: named namespaces, links between them, addresses, routes, commands and daemons,
+// all tracked so `destroy()` removes everything, also after a failure. The probe's createLab above
+// is one fixed topology; rehearsals that need their own (a router between two networks, say) build
+// it from these. Nothing is ever created in the root namespace.
+
+/** Addresses rehearsals may use: CGNAT (the tailnet's range) and IPv4 link-local. */
+export function inLabRange(ip: string): boolean {
+  const [a, b] = ip.split(".").map(Number);
+  return inCgnat(ip) || (a === 169 && b === 254);
+}
+
+/** Why a rehearsal needing `tools` (program and version-flag pairs) can't run here, or null. */
+export function labToolsUnavailable(tools: readonly (readonly [string, readonly string[]])[]): string | null {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "not root (network namespaces need root)";
+  for (const [prog, args] of tools) {
+    const r = spawnSync(prog, [...args], { encoding: "utf8", timeout: 5000 });
+    if (r.error) return `${prog} not installed (${r.error.message})`;
+  }
+  const probe = `labchk${process.pid % 1_000_000}`;
+  const add = spawnSync("ip", ["netns", "add", probe], { encoding: "utf8", timeout: 5000 });
+  if (add.status !== 0) return `ip netns add failed: ${(add.stderr || "").trim()}`;
+  spawnSync("ip", ["netns", "del", probe], { timeout: 5000 });
+  return null;
+}
+
+export interface ExecResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class NetnsLab {
+  /** Namespaces this lab created, in creation order. */
+  readonly namespaces: string[] = [];
+  private readonly daemons = new Set<number>();
+
+  /** `prefix`: unique per run (include process.pid), 1-8 lower-case letters/digits. */
+  constructor(readonly prefix: string) {
+    if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new Error(`lab prefix "${prefix}" must be 1-8 lower-case letters/digits`);
+  }
+
+  /** Creates namespace `<prefix><name>` with loopback up; returns its name. */
+  namespace(name: string): string {
+    if (!/^[a-z0-9]{1,6}$/.test(name)) throw new Error(`namespace name "${name}" must be 1-6 lower-case letters/digits`);
+    const ns = `${this.prefix}${name}`;
+    sh("ip", ["netns", "add", ns]);
+    this.namespaces.push(ns);
+    sh("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    return ns;
+  }
+
+  /** A veth pair made inside `a.ns` with its peer moved straight into `b.ns`; both ends up. */
+  link(a: { ns: string; dev: string }, b: { ns: string; dev: string }): void {
+    sh("ip", ["-n", a.ns, "link", "add", a.dev, "type", "veth", "peer", "name", b.dev, "netns", b.ns]);
+    sh("ip", ["-n", a.ns, "link", "set", a.dev, "up"]);
+    sh("ip", ["-n", b.ns, "link", "set", b.dev, "up"]);
+  }
+
+  /** Adds `address/prefix` to a device; refuses anything outside the lab ranges. */
+  address(ns: string, dev: string, cidr: string): void {
+    const ip = cidr.split("/")[0];
+    if (!inLabRange(ip)) throw new Error(`lab address ${cidr} is outside 100.64.0.0/10 and 169.254.0.0/16`);
+    sh("ip", ["-n", ns, "addr", "add", cidr, "dev", dev]);
+  }
+
+  /** `ip route add <destination> [via <gateway>] dev <dev> [onlink]` in `ns`. */
+  route(ns: string, destination: string, dev: string, via?: string): void {
+    for (const a of [destination.split("/")[0], ...(via ? [via] : [])]) {
+      if (!inLabRange(a)) throw new Error(`lab route ${destination} via ${via ?? "-"} leaves 100.64.0.0/10 and 169.254.0.0/16`);
+    }
+    sh("ip", ["-n", ns, "route", "add", destination, ...(via ? ["via", via] : []), "dev", dev, ...(via ? ["onlink"] : [])]);
+  }
+
+  /** Runs a command inside `ns`, bounded in time; never throws on a non-zero exit. */
+  exec(ns: string, cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): ExecResult {
+    const r = spawnSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", timeout: opts.timeoutMs ?? 10_000, input: opts.input });
+    return { status: r.error ? null : r.status, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
+  }
+
+  /** Like exec, but a non-zero exit throws with the command's output. */
+  must(ns: string, cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): string {
+    const r = this.exec(ns, cmd, args, opts);
+    if (r.status !== 0) throw new Error(`[${ns}] ${cmd} ${args.join(" ")}: exit ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  }
+
+  /**
+   * Starts a long-running program inside `ns` (`ip netns exec` execs it, so the child's pid is the
+   * program's), output appended to `logFile`; returns its pid, which destroy() stops.
+   */
+  daemon(ns: string, cmd: string, args: readonly string[], logFile: string): number {
+    const fd = openSync(logFile, "a");
+    try {
+      const child = spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", fd, fd], detached: false });
+      if (!child.pid) throw new Error(`could not start ${cmd} in ${ns}`);
+      child.unref();
+      this.daemons.add(child.pid);
+      return child.pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Stops one daemon by its pid. */
+  stop(pid: number): void {
+    killPid(pid);
+    this.daemons.delete(pid);
+  }
+
+  /** Daemons by pid, then anything still inside our namespaces (by pid), then the namespaces. */
+  destroy(): void {
+    for (const pid of this.daemons) killPid(pid);
+    this.daemons.clear();
+    for (const ns of this.namespaces) {
+      const pids = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 5000 });
+      for (const p of (pids.stdout || "").split(/\s+/).filter(Boolean)) killPid(Number(p));
+    }
+    for (const ns of [...this.namespaces].reverse()) spawnSync("ip", ["netns", "del", ns], { timeout: 5000 });
+  }
+
+  /** Our namespaces still present (for the teardown assertion). */
+  leftovers(): string[] {
+    const r = spawnSync("ip", ["netns", "list"], { encoding: "utf8", timeout: 5000 });
+    const names = new Set((r.stdout || "").split("\n").map((l) => l.split(" ")[0]).filter(Boolean));
+    return this.namespaces.filter((ns) => names.has(ns));
+  }
 }

@@ -128,3 +128,29 @@ export function requireOneOf<T extends string>(field: string, value: unknown, al
   }
   return value as T;
 }
+
+/** Who a tailnet policy rule names: autogroup:…, group:…, tag:… or a user's login (user@domain). */
+export const POLICY_SELECTOR_RULE = "autogroup:… (e.g. autogroup:admin, autogroup:member), group:…, tag:… or a user login such as alice@example.com";
+const POLICY_SELECTOR = /^(autogroup:[a-z-]+|group:[A-Za-z0-9-]+|tag:[a-z][a-z0-9-]{0,62}|[^@\s:]+@[^@\s:]+)$/;
+export function requirePolicySelector(field: string, selector: unknown): asserts selector is string {
+  if (typeof selector !== "string" || !POLICY_SELECTOR.test(selector)) {
+    fail(field, `${show(selector)} is not a policy selector (${POLICY_SELECTOR_RULE})`);
+  }
+}
+
+/** AWS region codes such as ap-northeast-1, us-east-1, eu-central-2, us-gov-west-1. */
+export const AWS_REGION_RULE = "an AWS region code such as ap-northeast-1 or us-east-1";
+export function requireAwsRegion(field: string, region: unknown): asserts region is string {
+  if (typeof region !== "string" || !/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$/.test(region)) {
+    fail(field, `${show(region)} is not ${AWS_REGION_RULE}`);
+  }
+}
+
+/** An availability zone of `region`: the region code plus one letter (ap-northeast-1a). */
+export function requireAwsAvailabilityZone(field: string, zone: unknown, region: string): asserts zone is string {
+  if (typeof zone !== "string" || !new RegExp(`^${region.replace(/-/g, "\\-")}[a-z]$`).test(zone)) {
+    fail(field, `${show(zone)} is not an availability zone of ${region} (the region code and one letter, e.g. ${region}a)`);
+  }
+}
+
+export * from "./cidr";

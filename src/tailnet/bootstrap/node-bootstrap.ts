@@ -7,7 +7,8 @@
  * last line is `bootstrap: N changes` (0 on a re-run of an unchanged configuration).
  */
 
-import { Distro, TailscaleTrack, tailscaleAptRepo, validateDistro } from "./distro";
+import { Distro, TailscaleTrack, packageFormat, tailscaleAptRepo, tailscaleRpmRepo, validateDistro } from "./distro";
+import { renderDnfLibrary, renderDnfPinCheck } from "./dnf";
 import {
   SYSCTL_FORWARDING_PATH,
   SYSCTL_TUNING_PATH,
@@ -60,6 +61,14 @@ export interface NodeBootstrapOptions {
   advertiseRoutes?: string[];
   /** `--accept-routes`; default false. */
   acceptRoutes?: boolean;
+  /**
+   * Masquerade traffic forwarded to the advertised routes as this node (Tailscale's default, true).
+   * false renders `--snat-subnet-routes=false`: hosts behind the router then see tailnet addresses
+   * and need a route back to 100.64.0.0/10 through it. Only meaningful with advertiseRoutes.
+   */
+  snatSubnetRoutes?: boolean;
+  /** `--advertise-exit-node`; enables IP forwarding too. Default false. */
+  advertiseExitNode?: boolean;
   /** Upper bound for waiting on cloud-init, the dpkg/apt locks and `tailscale up`; default 600. */
   waitTimeoutSeconds?: number;
   /** Unprivileged local users to create (locked password, no sudo), e.g. for Tailscale SSH; default none. */
@@ -79,6 +88,8 @@ export interface ResolvedNodeBootstrapOptions {
   tuning: boolean;
   advertiseRoutes: string[];
   acceptRoutes: boolean;
+  snatSubnetRoutes: boolean;
+  advertiseExitNode: boolean;
   waitTimeoutSeconds: number;
   localUsers: string[];
 }
@@ -104,6 +115,20 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
   if (iperf3 !== false && (typeof iperf3 !== "object" || iperf3 === null)) {
     throw new ProvisioningValidationError("iperf3", "must be false or an object like { port: 5201 }");
   }
+  const advertiseRoutes = validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []);
+  const snatSubnetRoutes = optionalBoolean("snatSubnetRoutes", o.snatSubnetRoutes, true);
+  const advertiseExitNode = optionalBoolean("advertiseExitNode", o.advertiseExitNode, false);
+  if (!snatSubnetRoutes && advertiseRoutes.length === 0) {
+    throw new ProvisioningValidationError("snatSubnetRoutes", "false only changes how advertised routes are forwarded; give advertiseRoutes too, or leave it unset");
+  }
+  if (!snatSubnetRoutes && advertiseExitNode) {
+    // tailscale/tailscale#18725: the flag also turns off masquerading of exit-node traffic, which
+    // then leaves with tailnet source addresses and is dropped upstream.
+    throw new ProvisioningValidationError(
+      "snatSubnetRoutes",
+      "false cannot be combined with advertiseExitNode: Tailscale then stops masquerading exit-node traffic too (tailscale/tailscale#18725); use separate nodes for the two roles",
+    );
+  }
   return {
     hostname: validateHostname("hostname", o.hostname),
     advertiseTags: validateTags("advertiseTags", o.advertiseTags),
@@ -115,8 +140,10 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     ssh: optionalBoolean("ssh", o.ssh, true),
     iperf3Port: iperf3 === false ? undefined : validatePort("iperf3.port", iperf3.port ?? 5201),
     tuning: optionalBoolean("tuning", o.tuning, true),
-    advertiseRoutes: validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []),
+    advertiseRoutes,
     acceptRoutes: optionalBoolean("acceptRoutes", o.acceptRoutes, false),
+    snatSubnetRoutes,
+    advertiseExitNode,
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
     localUsers: validateLocalUsers("localUsers", o.localUsers ?? []),
   };
@@ -136,6 +163,8 @@ export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
   if (r.advertiseTags.length > 0) flags.push(`--advertise-tags=${r.advertiseTags.join(",")}`);
   if (r.ssh) flags.push("--ssh");
   if (r.advertiseRoutes.length > 0) flags.push(`--advertise-routes=${r.advertiseRoutes.join(",")}`);
+  if (!r.snatSubnetRoutes) flags.push("--snat-subnet-routes=false");
+  if (r.advertiseExitNode) flags.push("--advertise-exit-node");
   if (r.acceptRoutes) flags.push("--accept-routes");
   return flags;
 }
@@ -150,7 +179,7 @@ function writeFileBlock(path: string, mode: string, content: string): string {
 }
 
 /** Shared helpers: logging, change counting, compare-then-write, waits and retries. */
-function renderLibrary(): string {
+function renderLibrary(r: ResolvedNodeBootstrapOptions): string {
   return `log() { printf 'bootstrap: %s\\n' "$*"; }
 warn() { printf 'bootstrap: warning: %s\\n' "$*" >&2; }
 die() {
@@ -260,7 +289,7 @@ wait_for_cloud_init() {
   esac
 }
 
-APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+${packageFormat(r.distro) === "rpm" ? renderDnfLibrary() : `APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
 
 # True while another process holds an apt/dpkg lock (typically unattended-upgrades on first boot).
 apt_busy() {
@@ -330,7 +359,7 @@ ensure_packages() {
   retry apt_get install -y --no-install-recommends --allow-downgrades "\${missing[@]}" ||
     die "apt-get install \${missing[*]} failed"
   changed "installed \${missing[*]}"
-}
+}`}
 
 unit_enabled() { systemctl is-enabled --quiet "$1" 2>/dev/null; }
 unit_active() { systemctl is-active --quiet "$1" 2>/dev/null; }
@@ -436,6 +465,16 @@ function renderHostnameStep(): string {
 }
 
 function renderTailscaleRepoStep(r: ResolvedNodeBootstrapOptions): string {
+  if (packageFormat(r.distro) === "rpm") {
+    const rpmRepo = tailscaleRpmRepo(r.distro, r.tailscaleTrack);
+    return `step_tailscale_repo() {
+  ${writeFileBlock(rpmRepo.repoPath, "644", rpmRepo.content)}
+  if [ "$WROTE" -eq 1 ]; then
+    # A changed definition (another track) must not be served from metadata cached for the old one.
+    dnf -q clean expire-cache
+  fi
+}`;
+  }
   const repo = tailscaleAptRepo(r.distro, r.tailscaleTrack);
   return `step_tailscale_repo() {
   ensure_packages ca-certificates curl
@@ -472,7 +511,9 @@ function renderPackagesStep(r: ResolvedNodeBootstrapOptions): string {
   const specs = [r.tailscaleVersion ? `"tailscale=$TS_VERSION"` : "tailscale"];
   if (r.iperf3Port !== undefined) specs.push("iperf3");
   if (r.tuning) specs.push("ethtool");
-  const pinCheck = r.tailscaleVersion
+  const pinCheck = r.tailscaleVersion && packageFormat(r.distro) === "rpm"
+    ? renderDnfPinCheck()
+    : r.tailscaleVersion
     ? `
   # Fail with a clear message when the pinned version is not (or no longer) in the repository.
   if [ "$(pkg_version tailscale)" != "$TS_VERSION" ]; then
@@ -518,7 +559,7 @@ function renderTuningStep(r: ResolvedNodeBootstrapOptions): string {
 }
 
 function renderForwardingStep(r: ResolvedNodeBootstrapOptions): string {
-  if (r.advertiseRoutes.length === 0) {
+  if (r.advertiseRoutes.length === 0 && !r.advertiseExitNode) {
     return `step_forwarding() {
   remove_file "${SYSCTL_FORWARDING_PATH}"
 }`;
@@ -645,8 +686,9 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   const vars = [
     `readonly NODE_HOSTNAME=${shQuote(r.hostname)}`,
     `readonly WAIT_TIMEOUT=${r.waitTimeoutSeconds}`,
-    `readonly TS_KEYRING=${shQuote(repo.keyringPath)}`,
-    `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`,
+    ...(packageFormat(r.distro) === "deb"
+      ? [`readonly TS_KEYRING=${shQuote(repo.keyringPath)}`, `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`]
+      : []),
     ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
     `readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
     `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
@@ -659,6 +701,8 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     r.iperf3Port !== undefined ? `iperf3 :${r.iperf3Port}` : "no iperf3",
     r.tuning ? "tuning" : "no tuning",
     r.advertiseRoutes.length > 0 ? `routes ${r.advertiseRoutes.join(",")}` : "no routes",
+    ...(r.advertiseRoutes.length > 0 && !r.snatSubnetRoutes ? ["no snat"] : []),
+    ...(r.advertiseExitNode ? ["exit node"] : []),
     ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
   ].join(", ");
 
@@ -681,9 +725,9 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...vars,
     "CHANGES=0",
     "WROTE=0",
-    "APT_UPDATED=0",
+    ...(packageFormat(r.distro) === "deb" ? ["APT_UPDATED=0"] : []),
     "",
-    renderLibrary(),
+    renderLibrary(r),
     "",
     renderHostnameStep(),
     "",
