@@ -94,6 +94,17 @@ export interface OfflineSessionProps {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** Stand-ins for what data sources read (see OfflineServerProps.dataSources). */
   readonly dataSources?: DataSourceFixtures;
+  /** Keep the stack's remote backend (see PrepareWorkDirProps.keepBackend). */
+  readonly keepBackend?: boolean;
+  /** Extra environment for terraform, e.g. PG_CONN_STR for a kept pg backend. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Hold each resource's apply this long (see OfflineServerProps.applyDelayMs). */
+  readonly applyDelayMs?: number;
+}
+
+export interface ApplyOptions {
+  /** How long to wait for the state lock (`-lock-timeout`), e.g. "60s". @default terraform's: fail at once */
+  readonly lockTimeout?: string;
 }
 
 export interface ValidateResult {
@@ -138,6 +149,7 @@ export class OfflineSession {
       workDir: this.props.workDir,
       stripProvisioners: this.props.stripProvisioners,
       vars: this.props.vars,
+      keepBackend: this.props.keepBackend,
     });
     const served = new Set(Object.keys(this.server.reattach));
     const missing = next.providerSources.map(normaliseAddress).filter((a) => !served.has(a));
@@ -151,6 +163,7 @@ export class OfflineSession {
       workDir: props.workDir,
       stripProvisioners: props.stripProvisioners,
       vars: props.vars,
+      keepBackend: props.keepBackend,
     });
     const providers = props.providers ?? loadRecordedProviders({ dir: props.schemaDir ?? "schemas" });
     const served = new Set(providers.map((p) => p.address));
@@ -160,8 +173,8 @@ export class OfflineSession {
         `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
       );
     }
-    const server = await startOfflineServer({ providers, dataSources: props.dataSources });
-    const env = offlineEnv(prepared.workDir, server.reattachJson);
+    const server = await startOfflineServer({ providers, dataSources: props.dataSources, applyDelayMs: props.applyDelayMs });
+    const env = { ...offlineEnv(prepared.workDir, server.reattachJson), ...props.env };
     return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
   }
 
@@ -218,9 +231,21 @@ export class OfflineSession {
     return { plan, planJsonPath, planMdPath, markdown, raw };
   }
 
-  async apply(): Promise<TerraformResult> {
+  /** Arguments of an offline apply, for callers that want the result even when it fails. */
+  applyArgs(opts: ApplyOptions = {}): string[] {
+    return [
+      "apply",
+      "-input=false",
+      "-no-color",
+      "-auto-approve",
+      ...(opts.lockTimeout ? [`-lock-timeout=${opts.lockTimeout}`] : []),
+      ...this.prepared.varArgs,
+    ];
+  }
+
+  async apply(opts: ApplyOptions = {}): Promise<TerraformResult> {
     await this.ensureInit();
-    return this.must(["apply", "-input=false", "-no-color", "-auto-approve", ...this.prepared.varArgs]);
+    return this.must(this.applyArgs(opts));
   }
 
   async close(): Promise<void> {
