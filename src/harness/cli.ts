@@ -192,6 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const t = countPlan(p.plan).terraform;
     // The plan exactly as terraform prints it (sensitive values already masked by terraform).
     if (!opts.quiet) process.stdout.write(p.raw.stdout.endsWith("\n") ? p.raw.stdout : `${p.raw.stdout}\n`);
+    for (const w of p.diagnostics.filter((d) => d.severity === "warning")) console.error(`warning: ${w.summary}${w.detail ? ` — ${w.detail.split("\n")[0]}` : ""}`);
     console.log(`plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`);
     console.log(`wrote ${rel(root, p.planJsonPath)} and ${rel(root, p.planMdPath)}`);
     return 0;

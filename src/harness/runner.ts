@@ -9,7 +9,7 @@ import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
-import { renderPlanMarkdown, PlanJson } from "./summary";
+import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 
 export interface TerraformResult {
   readonly code: number;
@@ -116,6 +116,8 @@ export interface ValidateResult {
 
 export interface PlanResult {
   readonly plan: PlanJson;
+  /** Warnings (and errors) Terraform reported while planning; plan.md carries the warnings. */
+  readonly diagnostics: PlanDiagnostic[];
   readonly planJsonPath: string;
   readonly planMdPath: string;
   readonly markdown: string;
@@ -216,19 +218,28 @@ export class OfflineSession {
     return { valid: parsed.valid, errorCount: parsed.error_count, diagnostics: parsed.diagnostics, raw };
   }
 
-  /** `terraform plan -out`, then plan.json (terraform show -json) and plan.md beside it. */
+  /**
+   * `terraform plan -json -out` (its machine-readable lines carry the warnings), then plan.json
+   * (terraform show -json) and plan.md beside it. `raw` is the plan as terraform shows it to people.
+   */
   async plan(opts: { title?: string } = {}): Promise<PlanResult> {
     await this.ensureInit();
-    const raw = await this.must(["plan", "-input=false", "-no-color", "-out=tfplan", ...this.prepared.varArgs]);
+    const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
+    const diagnostics = diagnosticsFromJsonLines(planned.stdout);
+    if (planned.code !== 0) {
+      const errors = diagnostics.filter((d) => d.severity === "error").map((d) => `Error: ${d.summary}${d.detail ? `\n${d.detail}` : ""}`);
+      throw new Error(`terraform plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
+    }
+    const raw = await this.must(["show", "-no-color", "tfplan"]);
     const shown = await this.must(["show", "-json", "tfplan"]);
     // Review copies never hold sensitive values (terraform prints them in clear in -json output).
     const plan = redactPlanJson(JSON.parse(shown.stdout)) as PlanJson;
     const planJsonPath = path.join(this.workDir, "plan.json");
     fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
-    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json" });
+    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics });
     const planMdPath = path.join(this.workDir, "plan.md");
     fs.writeFileSync(planMdPath, markdown);
-    return { plan, planJsonPath, planMdPath, markdown, raw };
+    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw };
   }
 
   /** Arguments of an offline apply, for callers that want the result even when it fails. */
