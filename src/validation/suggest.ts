@@ -9,12 +9,12 @@ const MAX_SUGGESTIONS = 3;
 
 /**
  * The allowed values closest to `value`: those at the smallest edit distance, if that distance is
- * small for the value's length (1 edit for short values, up to 3 for long ones). Sorted naturally.
+ * small for the value's length (1 edit for values of up to 3 characters, 2 up to 6, else 3). Sorted naturally.
  */
 export function nearMisses(value: unknown, candidates: readonly string[]): string[] {
   if (typeof value !== "string" || value.trim() === "") return [];
   const v = value.trim().toLowerCase();
-  const budget = Math.max(1, Math.min(3, Math.floor(v.length / 4)));
+  const budget = Math.min(3, Math.max(1, Math.floor((v.length + 2) / 3)));
   let best = Infinity;
   let found: string[] = [];
   for (const c of candidates) {
