@@ -3,7 +3,7 @@
  * offline provider server (run as its own process so its memory is measured alone), median of N
  * runs (default 5), printed as a Markdown table.
  *
- *   npx ts-node --transpile-only bench/plan-offline.ts [--runs 5] [--config <cdk.tf.json>]
+ *   node scripts/run-ts.js bench/plan-offline.ts [--runs 5] [--config <cdk.tf.json>]
  *
  * Each run: fresh server process and work dir; `terraform init`, `validate`, `plan -out`,
  * `show -json` timed one by one. Terraform's peak RSS comes from /usr/bin/time -v when present
@@ -13,7 +13,6 @@ import { execFileSync, spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as ts from "typescript";
 import { findTerraform, offlineEnv } from "../src/harness/runner";
 import { appAvailable, stackConfigPath, synthesizeStacks } from "../src/harness/stacks";
 import { prepareWorkDir, repoRoot } from "../src/harness/workdir";
@@ -58,27 +57,14 @@ function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-/** Transpiles src/harness to JS inside the repo (so node_modules resolve) for a lean server process. */
-function buildServer(root: string): string {
-  const out = path.join(root, ".plan-work", "bench-build", "harness");
-  fs.mkdirSync(out, { recursive: true });
-  const src = path.join(root, "src", "harness");
-  for (const f of fs.readdirSync(src)) {
-    if (f.endsWith(".ts")) {
-      const js = ts.transpileModule(fs.readFileSync(path.join(src, f), "utf8"), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
-      }).outputText;
-      fs.writeFileSync(path.join(out, f.replace(/\.ts$/, ".js")), js);
-    } else if (f.endsWith(".proto")) {
-      fs.copyFileSync(path.join(src, f), path.join(out, f));
-    }
-  }
-  return path.join(out, "cli.js");
+/** The harness CLI, run the way the npm scripts run it (scripts/run-ts.js), as its own process. */
+function serverCommand(root: string): string[] {
+  return [path.join(root, "scripts", "run-ts.js"), path.join(root, "src", "harness", "cli.ts")];
 }
 
-function startServer(cliJs: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
+function startServer(command: string[], schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, "serve", "--schemas", schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...command, "serve", "--schemas", schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
     child.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -123,7 +109,7 @@ async function main(): Promise<void> {
     configNote = "fixture article config (src/app.ts missing)";
   }
   const schemaDir = path.join(root, "schemas");
-  const cliJs = buildServer(root);
+  const cliJs = serverCommand(root);
 
   const steps = ["init", "validate", "plan", "show"] as const;
   const wall: Record<string, number[]> = Object.fromEntries([...steps, "total"].map((s) => [s, []]));
