@@ -22,7 +22,7 @@ export interface LinodePlan {
 
 type Row = [id: string, label: string, cls: PlanClass, vcpus: number, memoryGb: number, diskGb: number, outMbps: number];
 
-// Premium plans (AMD EPYC, dedicated cores) mirror the dedicated sizes.
+// Premium plans (AMD EPYC, dedicated cores) mirror the dedicated sizes up to 56 vCPUs.
 const DEDICATED_SIZES: [vcpus: number, memoryGb: number, diskGb: number, outMbps: number][] = [
   [2, 4, 80, 4000],
   [4, 8, 160, 5000],
@@ -47,7 +47,7 @@ const ROWS: Row[] = [
   ["g6-standard-24", "Linode 128GB", "standard", 24, 128, 2560, 11000],
   ["g6-standard-32", "Linode 192GB", "standard", 32, 192, 3840, 12000],
   ...DEDICATED_SIZES.map(([c, m, d, o]): Row => [`g6-dedicated-${c}`, `Dedicated ${m}GB`, "dedicated", c, m, d, o]),
-  ...DEDICATED_SIZES.map(([c, m, d, o]): Row => [`g7-premium-${c}`, `Premium ${m}GB`, "premium", c, m, d, o]),
+  ...DEDICATED_SIZES.filter(([c]) => c <= 56).map(([c, m, d, o]): Row => [`g7-premium-${c}`, `Premium ${m}GB`, "premium", c, m, d, o]),
   ["g7-highmem-1", "Linode 24GB", "highmem", 2, 24, 20, 5000],
   ["g7-highmem-2", "Linode 48GB", "highmem", 2, 48, 40, 6000],
   ["g7-highmem-4", "Linode 90GB", "highmem", 4, 90, 90, 7000],
