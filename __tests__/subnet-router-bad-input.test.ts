@@ -5,7 +5,7 @@ import { LinodeSubnetRouterStack, LinodeSubnetRouterStackProps } from "../src/sy
 // Each bad configuration must stop synthesis with a message that starts with the field's path and
 // says what is allowed (or why the combination can't work). `message` is matched against the text.
 const linode: [string, LinodeSubnetRouterStackProps, RegExp][] = [
-  ["unknown region", { region: "xx-nowhere" }, /^region: unknown Linode region "xx-nowhere"; valid regions: /],
+  ["unknown region", { region: "xx-nowhere" }, /^region: unknown Linode region "xx-nowhere"\. Valid regions: ap-northeast, /],
   ["hostname with underscore", { hostname: "vpc_router" }, /^hostname: "vpc_router" is not a valid hostname \(1-63 lower-case/],
   ["VPC label with a doubled dash", { vpcLabel: "my--vpc" }, /^vpcLabel: "my--vpc" is not a VPC label \(1-64 letters, digits and '-'.*no '--'\)/],
   ["no subnets", { subnets: [] }, /^subnets: must list at least one subnet/],

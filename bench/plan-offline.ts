@@ -4,7 +4,7 @@
  * offline provider server (run as its own process so its memory is measured alone), median of N
  * runs (default 5), printed as a Markdown table.
  *
- *   npx ts-node --transpile-only bench/plan-offline.ts [--runs 5] [--stack article] [--config <cdk.tf.json>]
+ *   node scripts/run-ts.js bench/plan-offline.ts [--runs 5] [--stack article] [--config <cdk.tf.json>]
  *
  * Each run: fresh server process and work dir; `terraform init`, `validate`, `plan -out`,
  * `show -json` timed one by one. Terraform's peak RSS comes from /usr/bin/time -v when present
@@ -102,9 +102,9 @@ function buildServer(root: string): string {
   return entry;
 }
 
-function startServer(cliJs: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
+function startServer(entry: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [entry, schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
     child.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     configNote = "fixture article config (src/app.ts missing)";
   }
   const schemaDir = path.join(root, "schemas");
-  const cliJs = buildServer(root);
+  const serverJs = buildServer(root);
 
   const steps = ["init", "validate", "plan", "show"] as const;
   const wall: Record<string, number[]> = Object.fromEntries([...steps, "total"].map((s) => [s, []]));
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const workDir = path.join(tmp, `run-${i}`);
       const prepared = prepareWorkDir({ configPath, workDir });
-      const { child, reattach } = await startServer(cliJs, schemaDir);
+      const { child, reattach } = await startServer(serverJs, schemaDir);
       try {
         const env = offlineEnv(workDir, reattach);
         const argv: Record<(typeof steps)[number], string[]> = {

@@ -11,18 +11,19 @@ import { benchSynthRouters } from "./synth-router";
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 console.log(`## Synthesis of the mesh stack by node count (median of ${runs})\n`);
 console.log(benchSynth(runs));
-console.log(`\n## The main job, both ways (median of ${runs})\n`);
+console.log(`\n## The main job against the cost of loading cdktf (interleaved runs, medians of ${runs})\n`);
 console.log(benchSynthCommands(runs));
 console.log(`\n## Synthesis of the subnet router stacks (median of ${runs})\n`);
 console.log(benchSynthRouters(runs));
-// Runs from the TypeScript sources: the harness loads src/app.ts to synthesize.
-const root = path.resolve(__dirname, "..", "..");
+// Each offline plan in its own process (it measures the provider server's memory); the harness
+// loads src/app.ts to synthesize.
+const root = path.resolve(__dirname, "..");
 let status = 0;
 for (const stack of ["article", "subnet-router-linode", "subnet-router-aws"]) {
   console.log(`\n## Offline plan of the ${stack} stack\n`);
   const plan = spawnSync(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs), "--stack", stack],
+    [path.join(root, "scripts", "run-ts.js"), path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs), "--stack", stack],
     { stdio: "inherit", cwd: root },
   );
   status ||= plan.status ?? 1;

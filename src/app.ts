@@ -6,10 +6,17 @@ import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
 import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
+import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
   readonly outdir?: string;
+  /**
+   * Where the app's settings that are chosen without editing code come from: the state backend of
+   * every stack (TAILNET_BACKEND=local|s3|pg and TAILNET_S3_* / TAILNET_PG_*; see backendFromEnv).
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Every stack the app defines, by name. */
@@ -18,6 +25,8 @@ export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-r
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
   const app = new App({ outdir: options.outdir, skipBackendValidation: false });
+  // Before any stack: every stack's configureBackend() falls back to this.
+  setDefaultBackend(app, backendFromEnv(options.env ?? process.env));
   new ArticleStack(app, "article");
   // The recommended default: cloud-init delivery, so no node opens SSH to the internet. The mesh
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.

@@ -9,6 +9,8 @@ import {
   requireInstanceType,
   requireLinodeLabel,
   requireNonEmpty,
+  requireOneOf,
+  requireOnlyInModes,
   requireRegion,
   requireTailscaleTag,
   requireUnique,
@@ -97,9 +99,11 @@ export class TailscaleNodes extends Construct {
     const image = props.image ?? "linode/ubuntu24.04";
     const defaultType = props.instanceType ?? "g6-standard-2";
     const delivery = props.delivery ?? "remote-exec";
-    if (delivery !== "remote-exec" && delivery !== "cloud-init") {
-      fail("delivery", `${JSON.stringify(delivery)} is not "remote-exec" or "cloud-init"`);
-    }
+    requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
+    requireOnlyInModes(
+      { field: "delivery", value: delivery, appliesTo: ["remote-exec"], why: "cloud-init delivery never connects over SSH" },
+      { sshPrivateKey: props.sshPrivateKey === undefined ? undefined : "(sensitive)", sshAgent: props.sshAgent },
+    );
     const distro = distroForImage(image);
     props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
     if (delivery === "remote-exec" && !props.authorizedKeys) {

@@ -3,6 +3,7 @@
  * release codename, so the image decides the URLs.
  */
 
+import { didYouMean, naturalSort, sentences } from "../../validation";
 import { ProvisioningValidationError } from "./validate";
 
 export type DistroId = "ubuntu" | "debian" | "amzn";
@@ -38,9 +39,10 @@ export function packageFormat(distro: Distro): "deb" | "rpm" {
 export function distroForImage(image: string): Distro {
   const d = Object.prototype.hasOwnProperty.call(SUPPORTED_IMAGES, image) ? SUPPORTED_IMAGES[image] : undefined;
   if (!d) {
+    const images = naturalSort(Object.keys(SUPPORTED_IMAGES));
     throw new ProvisioningValidationError(
       "image",
-      `${JSON.stringify(image)} is not a supported image (supported: ${Object.keys(SUPPORTED_IMAGES).join(", ")})`,
+      sentences(`${JSON.stringify(image)} is not a supported image.`, didYouMean(image, images), `Supported: ${images.join(", ")}.`),
     );
   }
   return { id: d.id, codename: d.codename };
