@@ -206,6 +206,21 @@ export class NetnsLab {
     sh("ip", ["-n", b.ns, "link", "set", b.dev, "up"]);
   }
 
+  /**
+   * A bridge (a switch: one L2 segment, multicast included, as a VLAN) inside `ns`, with STP and
+   * the forwarding delay off so ports forward at once.
+   */
+  bridge(ns: string, dev: string): void {
+    sh("ip", ["-n", ns, "link", "add", dev, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+    sh("ip", ["-n", ns, "link", "set", dev, "up"]);
+  }
+
+  /** Plugs `host.dev` into a bridge: a veth pair whose bridge end (`port`) is enslaved to it. */
+  plug(bridge: { ns: string; dev: string; port: string }, host: { ns: string; dev: string }): void {
+    this.link({ ns: bridge.ns, dev: bridge.port }, host);
+    sh("ip", ["-n", bridge.ns, "link", "set", bridge.port, "master", bridge.dev]);
+  }
+
   /** Adds `address/prefix` to a device; refuses anything outside the lab ranges. */
   address(ns: string, dev: string, cidr: string): void {
     const ip = cidr.split("/")[0];
@@ -236,12 +251,19 @@ export class NetnsLab {
 
   /**
    * Starts a long-running program inside `ns` (`ip netns exec` execs it, so the child's pid is the
-   * program's), output appended to `logFile`; returns its pid, which destroy() stops.
+   * program's), output appended to `logFile`; returns its pid, which destroy() stops. The program
+   * must stay in the foreground (a daemon that forks would leave its real pid untracked).
+   * `privateRun`: the program gets its own /run (a private mount namespace with this directory
+   * bound over /run), for daemons whose pidfile or socket paths are compiled in.
    */
-  daemon(ns: string, cmd: string, args: readonly string[], logFile: string): number {
+  daemon(ns: string, cmd: string, args: readonly string[], logFile: string, opts: { env?: NodeJS.ProcessEnv; privateRun?: string } = {}): number {
     const fd = openSync(logFile, "a");
     try {
-      const child = spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", fd, fd], detached: false });
+      // unshare and sh both exec, so the pid stays the program's.
+      const argv = opts.privateRun
+        ? ["netns", "exec", ns, "unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /run && exec "$@"', opts.privateRun, cmd, ...args]
+        : ["netns", "exec", ns, cmd, ...args];
+      const child = spawn("ip", argv, { stdio: ["ignore", fd, fd], detached: false, env: opts.env ? { ...process.env, ...opts.env } : undefined });
       if (!child.pid) throw new Error(`could not start ${cmd} in ${ns}`);
       child.unref();
       this.daemons.add(child.pid);
@@ -257,13 +279,36 @@ export class NetnsLab {
     this.daemons.delete(pid);
   }
 
-  /** Daemons by pid, then anything still inside our namespaces (by pid), then the namespaces. */
+  /** Pids of every process inside our namespaces. */
+  private pidsInside(): number[] {
+    return this.namespaces.flatMap((ns) => {
+      const r = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 5000 });
+      return (r.stdout || "").split(/\s+/).filter(Boolean).map(Number);
+    });
+  }
+
+  /**
+   * Daemons by pid, then anything still inside our namespaces (by pid); waits (bounded) for them to
+   * exit, SIGKILLs what is left, then deletes the namespaces.
+   */
   destroy(): void {
     for (const pid of this.daemons) killPid(pid);
     this.daemons.clear();
-    for (const ns of this.namespaces) {
-      const pids = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 5000 });
-      for (const p of (pids.stdout || "").split(/\s+/).filter(Boolean)) killPid(Number(p));
+    for (const p of this.pidsInside()) killPid(p);
+    const deadline = Date.now() + 3000;
+    let left = this.pidsInside();
+    while (left.length && Date.now() < deadline) {
+      spawnSync("sleep", ["0.1"]);
+      left = this.pidsInside();
+    }
+    for (const p of left) {
+      if (Number.isInteger(p) && p > 1 && p !== process.pid) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
     }
     for (const ns of [...this.namespaces].reverse()) spawnSync("ip", ["netns", "del", ns], { timeout: 5000 });
   }
