@@ -6,6 +6,7 @@ import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
 import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
+import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 
 export interface BuildAppOptions {
@@ -20,7 +21,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -36,6 +37,10 @@ export function buildApp(options: BuildAppOptions = {}): App {
   // path; their networks don't overlap, so one tailnet can route to both.
   new LinodeSubnetRouterStack(app, "subnet-router-linode", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
+  // The HA site-to-site VPN (IPsec, not the tailnet): its own VPC and VLAN, with an AWS test host to
+  // ping from the client. The admin networks and SSH keys are runtime variables (TF_VAR_admin_cidrs,
+  // TF_VAR_ssh_public_keys): the configuration is delivered over SSH once both clouds exist.
+  new SiteToSiteStack(app, "site-to-site", { aws: { testHost: true } });
   return app;
 }
 

@@ -36,6 +36,7 @@ import {
   requireTunnelInsideCidr,
   requireUnique,
 } from "../../validation";
+import { requireVlanLabel } from "../../linode/vpc";
 
 // ---------------------------------------------------------------------------------------------
 // IPsec proposals: what strongSwan calls them and what AWS's tunnel options call them.
@@ -385,9 +386,7 @@ export function planSiteToSite(o: SiteToSiteOptions = {}): SiteToSitePlan {
     "the AWS VPC and the Linode VLAN must not overlap (each side routes the other's block through the tunnels)",
   );
   const vlanLabel = o.vlan?.label ?? `${namePrefix}-vlan`;
-  if (typeof vlanLabel !== "string" || !/^[A-Za-z0-9-]{1,64}$/.test(vlanLabel)) {
-    fail("vlan.label", `${JSON.stringify(vlanLabel)} is not a VLAN label (1-64 letters, digits and '-')`);
-  }
+  requireVlanLabel("vlan.label", vlanLabel);
 
   // --- VLAN addresses: hosts of the VLAN (not its network or broadcast address), all distinct.
   const host = (field: string, addr: unknown) => requireHostAddress(field, addr as string, vlanCidr, "vlan.cidr", 1, 1);
