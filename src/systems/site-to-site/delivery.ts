@@ -15,7 +15,7 @@ import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Construct } from "constructs";
 import { escapeTerraformTemplate, fillTemplateSlots, hclQuotedTemplate } from "../../terraform/template";
 import { RouterPlan, SiteToSitePlan } from "./plan";
-import { renderApplyScript, renderRouterFiles, RouterFile, stagedPath } from "./router-files";
+import { renderApplyScript, renderRouterFiles, RouterFile, STAGING_DIR, stagedPath } from "./router-files";
 import { RouterSecrets, RouterValues, TunnelValues } from "./values";
 
 export interface RouterConfigDeliveryProps {
@@ -93,6 +93,8 @@ export class RouterConfigDelivery extends Construct {
         timeout: "10m",
       },
       provisioners: [
+        // A root-only directory for the files, so a secret never lands readable by others.
+        { type: "remote-exec" as const, inline: [`install -d -m 0700 ${STAGING_DIR}`] },
         ...this.files.map(({ file, template }) => ({ type: "file" as const, content: template, destination: stagedPath(file.name) })),
         // Terraform uploads inline commands as one script; the first line picks bash.
         { type: "remote-exec" as const, inline: ["#!/bin/bash", script] },

@@ -22,9 +22,10 @@ export interface RouterFile {
 }
 
 export const SYSCTL_PATH = "/etc/sysctl.d/90-s2s-router.conf";
-/** Where the delivery uploads a file before the apply script installs it (root's home: mode 700). */
+/** Where the delivery uploads the files (a root-only directory it makes first) before the apply script installs them. */
+export const STAGING_DIR = "/var/lib/s2s/staged";
 export function stagedPath(name: RouterFileName): string {
-  return `/root/.s2s-staged-${name}`;
+  return `${STAGING_DIR}/${name}`;
 }
 
 /** The packages a router needs (production, XFRM). frr-pythontools gives `systemctl reload frr`. */
@@ -71,11 +72,11 @@ export function renderApplyScript(plan: SiteToSitePlan, router: RouterPlan): str
   const paths = { sysctl: SYSCTL_PATH, updown: UPDOWN_PATH, charon: CHARON_OPTIONS_PATH, swanctl: SWANCTL_CONF_PATH, frr: FRR_CONF_PATH, keepalived: KEEPALIVED_CONF_PATH };
   return [
     "#!/bin/bash",
-    `# Managed by the site-to-site stack: configures ${router.name} from the files staged in /root.`,
+    `# Managed by the site-to-site stack: configures ${router.name} from the files staged in ${STAGING_DIR}.`,
     "set -euo pipefail",
     "log() { echo \"s2s-apply: $*\"; }",
     "# The staged files hold secrets: gone when this script ends, whatever happens.",
-    "trap 'rm -f /root/.s2s-staged-*' EXIT",
+    `trap 'rm -f ${STAGING_DIR}/*' EXIT`,
     "",
     "# First boot must be over (it may still be upgrading packages).",
     "if command -v cloud-init >/dev/null 2>&1; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi",

@@ -197,7 +197,7 @@ export function renderUpdownScript(o: UpdownOptions): string {
     'INSIDE="$3"',
     'ADDR="${INSIDE%/*}"',
     'OWNER="/run/s2s-updown-$ADDR.owner"',
-    'note() { echo "$(date +%T) ${PLUTO_VERB:-?} ike#${PLUTO_UNIQUEID:-?} $IFACE $INSIDE $*" >> /run/s2s-updown.log; }',
+    'note() { echo "$(date +%T) ${PLUTO_VERB:-?} ike#${PLUTO_UNIQUEID:-?} $IFACE if_id $IFID $INSIDE $*" >> /run/s2s-updown.log; }',
     'case "${PLUTO_VERB:-}" in',
     "  up-client)",
     '    echo "${PLUTO_UNIQUEID:-0}" > "$OWNER"',
