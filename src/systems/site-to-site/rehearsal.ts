@@ -54,10 +54,10 @@ export const LAB_TOOLS: readonly (readonly [string, readonly string[]])[] = [
   ["nft", ["--version"]],
   ["unshare", ["--version"]],
   [CHARON, ["--version"]],
-  ["swanctl", ["--version"]],
+  ["swanctl", ["--help"]],
   [`${FRR_DIR}/zebra`, ["--version"]],
   [`${FRR_DIR}/bgpd`, ["--version"]],
-  ["vtysh", ["--version"]],
+  ["vtysh", ["--help"]],
   ["keepalived", ["--version"]],
 ];
 
