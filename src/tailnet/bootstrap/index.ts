@@ -3,3 +3,4 @@ export * from "./distro";
 export * from "./sysctl";
 export * from "./systemd";
 export * from "./node-bootstrap";
+export * from "./extras";
