@@ -4,6 +4,7 @@ import { dirname, join } from "path";
 import { PolicyBase } from "./tailnet/policy/base";
 import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
+import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -11,7 +12,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh"] as const;
+export const STACK_NAMES = ["article", "mesh", "erlang-cluster"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -19,7 +20,10 @@ export function buildApp(options: BuildAppOptions = {}): App {
   new ArticleStack(app, "article");
   // The recommended default: cloud-init delivery, so no node opens SSH to the internet. The mesh
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.
-  new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  const mesh = new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
+  // wait for it, so this stack depends on the mesh stack.
+  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
   return app;
 }
 
