@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { findTerraform, withSession } from "../src/harness/runner";
 import { MeshStack } from "../src/systems/mesh/mesh-stack";
 import { ArticleStack } from "../src/systems/article/article-stack";
+import { ErlangClusterStack } from "../src/systems/erlang-cluster/erlang-cluster-stack";
 
 // Known secret values planted as variable values; none may surface in synthesized JSON, plan files,
 // state-free review output or terraform's own output.
@@ -31,7 +32,8 @@ function leaks(text: string): string[] {
 function synthAll(outdir: string): void {
   const app = new App({ outdir });
   new ArticleStack(app, "article");
-  new MeshStack(app, "mesh");
+  const mesh = new MeshStack(app, "mesh");
+  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
   new MeshStack(app, "mesh-remote", { delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"], authKeyMode: "premade" });
   app.synth();
 }
@@ -66,6 +68,7 @@ describeIfTerraform("offline plan with planted secrets", () => {
     ["mesh", { linode_token: PLANTED.linode_token, tailscale_api_key: PLANTED.tailscale_api_key }],
     ["mesh-remote", { linode_token: PLANTED.linode_token, tailscale_auth_key: PLANTED.tailscale_auth_key, ssh_private_key: PLANTED.ssh_private_key, ssh_public_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlantedPublicKeyOnlyForTests offline"] }],
     ["article", { linode_token: PLANTED.linode_token, tailscale_auth_key: PLANTED.tailscale_auth_key }],
+    ["erlang-cluster", { linode_token: PLANTED.linode_token, tailscale_api_key: PLANTED.tailscale_api_key }],
   ])("%s: plan.json, plan.md and terraform output never show them", async (stack, vars) => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `secrets-${stack}-`));
     const configPath = path.join(outdir, "stacks", stack, "cdk.tf.json");

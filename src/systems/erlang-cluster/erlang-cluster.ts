@@ -90,6 +90,9 @@ export class ErlangCluster extends Construct {
     const prefix = props.namePrefix ?? "erl-";
     this.planned = planNodes(props.nodes, prefix, props.instanceType ?? "g6-standard-2");
     const nodeName = props.nodeName ?? "erlang";
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(nodeName)) {
+      fail("nodeName", `${JSON.stringify(nodeName)} is not the name part of an Erlang node name (a letter, then letters, digits, '_' or '-')`);
+    }
     const suffix = props.magicDnsSuffix;
     if (suffix !== undefined && !/^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+ts\.net$/.test(suffix)) {
       fail("magicDnsSuffix", `${JSON.stringify(suffix)} is not a MagicDNS suffix like "tail1234.ts.net" (admin console → DNS → Tailnet name)`);
