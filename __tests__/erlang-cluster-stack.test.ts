@@ -109,7 +109,7 @@ describe("erlang-cluster stack (app default)", () => {
       // (the script as decoded is the template text: `$${` still escaped, as Terraform reads it)
       expect(script).toContain(`<<'MESH_FILE_EOF'\n${asTemplate}MESH_FILE_EOF`);
     }
-    expect(script).toContain("-name erlang@${each.value.hostname}\n");
+    expect(script).toContain("-sname erlang@${each.value.hostname}\n");
     expect(script.indexOf("ensure_active 'erlang-cluster-epmd.service'")).toBeLessThan(script.indexOf("ensure_active 'erlang-cluster-node.service'"));
     expect(script).toContain("--advertise-tags=tag:erlang");
   });
@@ -198,10 +198,10 @@ describe("options", () => {
       "erlang@erl-ap-northeast-2.tail1234.ts.net",
       "erlang@erl-jp-osa-1.tail1234.ts.net",
       "erlang@erl-jp-osa-2.tail1234.ts.net",
-      "erlang@vultr-tokyo-1",
+      "erlang@vultr-tokyo-1.tail1234.ts.net",
       "app@datapacket-tokyo-1.tail1234.ts.net",
     ]);
-    expect(script).toContain("'erlang@vultr-tokyo-1',\n                         'app@datapacket-tokyo-1.tail1234.ts.net']},\n  {sync_nodes_timeout, 10000}");
+    expect(script).toContain("'erlang@vultr-tokyo-1.tail1234.ts.net',\n                         'app@datapacket-tokyo-1.tail1234.ts.net']},\n  {sync_nodes_timeout, 10000}");
     expect(script).toContain("ExecStart=/usr/local/lib/erlang-cluster/launch exec /opt/app/bin/app foreground\n");
   });
 
@@ -215,6 +215,8 @@ describe("options", () => {
     ["bad MagicDNS suffix", { magicDnsSuffix: "example.com" }, /^magicDnsSuffix: "example.com" is not a MagicDNS suffix like "tail1234.ts.net"/],
     ["bad external member", { externalMembers: ["Vultr Tokyo"] }, /^externalMembers\[0\]: "erlang@Vultr Tokyo" is not an Erlang node name/],
     ["external member twice", { externalMembers: ["erl-ap-northeast-2"] }, /^externalMembers: erlang@erl-ap-northeast-2 is already a member/],
+    ["fully qualified member in a short-name cluster", { externalMembers: ["app@vultr-1.tail1234.ts.net"] }, /^externalMembers\[0\]: app@vultr-1\.tail1234\.ts\.net is fully qualified, but the cluster uses short tailnet names/],
+    ["short member in a fully qualified cluster", { magicDnsSuffix: "tail1234.ts.net", externalMembers: ["app@vultr-1"] }, /^externalMembers\[0\]: app@vultr-1 is a short name, but magicDnsSuffix makes every name fully qualified/],
     ["range over epmd", { distPorts: { min: 4300, max: 4400 } }, /^distPorts: the range must not include epmd's port 4369/],
     ["range upside down", { distPorts: { min: 9105, max: 9100 } }, /^distPorts\.max: 9100 must be a whole number from 9105/],
     ["privileged range", { distPorts: { min: 100, max: 200 } }, /^distPorts\.min: 100 must be a whole number from 1024/],

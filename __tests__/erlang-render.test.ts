@@ -5,7 +5,7 @@
  * sys.config is also read by Erlang itself.
  */
 import { spawnSync } from "child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import {
@@ -22,7 +22,7 @@ import {
 } from "../src/systems/erlang-cluster/render";
 import { ValidationError } from "../src/validation";
 
-const MEMBERS = ["erlang@erl-tokyo-1", "erlang@erl-tokyo-2", "app@vultr-tokyo-1.tail1234.ts.net"];
+const MEMBERS = ["erlang@erl-tokyo-1", "erlang@erl-tokyo-2", "app@vultr-tokyo-1"];
 const base: ErlangRenderOptions = { node: "erlang@erl-tokyo-1", members: MEMBERS };
 const COOKIE = "CookieForRenderTests0123456789abcdefghij";
 
@@ -39,7 +39,7 @@ function err(f: () => unknown): string {
 describe("vm.args and sys.config", () => {
   test("vm.args names the node and its config, and holds no cookie", () => {
     expect(renderVmArgs(base).split("\n").filter((l) => !l.startsWith("##"))).toEqual([
-      "-name erlang@erl-tokyo-1",
+      "-sname erlang@erl-tokyo-1",
       "-config /etc/erlang-cluster/sys.config",
       "-noinput",
       "",
@@ -48,9 +48,19 @@ describe("vm.args and sys.config", () => {
     expect(args.join("\n")).not.toMatch(/cookie/i);
   });
 
+  test("short tailnet names run as -sname, names with the MagicDNS suffix as -name; never mixed", () => {
+    const fq = { node: "erlang@erl-tokyo-1.tail1234.ts.net", members: ["erlang@erl-tokyo-1.tail1234.ts.net", "app@vultr-tokyo-1.tail1234.ts.net"] };
+    expect(renderVmArgs(fq)).toContain("\n-name erlang@erl-tokyo-1.tail1234.ts.net\n");
+    // OTP in long-name mode refuses to connect to a host without a dot ("Hostname ... is illegal").
+    expect(err(() => renderVmArgs({ ...fq, members: [...fq.members, "erlang@erl-tokyo-2"] }))).toMatch(
+      /^members\[2\]: erlang@erl-tokyo-2 is a short name but erlang@erl-tokyo-1\.tail1234\.ts\.net is fully qualified/,
+    );
+    expect(err(() => renderVmArgs({ ...base, members: [...MEMBERS, "x@y.tail1234.ts.net"] }))).toMatch(/^members\[3\]: x@y\.tail1234\.ts\.net is a fully qualified name but erlang@erl-tokyo-1 is short/);
+  });
+
   test("sys.config lists every member for sync_nodes_optional, with the timeout", () => {
     const text = renderSysConfig({ ...base, syncTimeoutMs: 12_000 });
-    expect(text).toContain("{sync_nodes_optional, ['erlang@erl-tokyo-1',\n                         'erlang@erl-tokyo-2',\n                         'app@vultr-tokyo-1.tail1234.ts.net']},");
+    expect(text).toContain("{sync_nodes_optional, ['erlang@erl-tokyo-1',\n                         'erlang@erl-tokyo-2',\n                         'app@vultr-tokyo-1']},");
     expect(text).toContain("{sync_nodes_timeout, 12000}");
     expect(renderSysConfig(base)).toContain("{sync_nodes_timeout, 30000}");
   });
@@ -64,7 +74,7 @@ describe("vm.args and sys.config", () => {
       const r = spawnSync("erl", ["-noshell", "-eval", `{ok, T} = file:consult("${dir}/sys.config"), io:format("~p~n", [T]), halt().`], { encoding: "utf8", timeout: 20_000, cwd: dir });
       expect(r.status).toBe(0);
       expect(r.stdout.replace(/\s+/g, "")).toBe(
-        "[[{kernel,[{sync_nodes_optional,['erlang@erl-tokyo-1','erlang@erl-tokyo-2','app@vultr-tokyo-1.tail1234.ts.net']},{sync_nodes_timeout,30000}]}]]",
+        "[[{kernel,[{sync_nodes_optional,['erlang@erl-tokyo-1','erlang@erl-tokyo-2','app@vultr-tokyo-1']},{sync_nodes_timeout,30000}]}]]",
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -225,7 +235,7 @@ describe("launcher", () => {
     const { run } = setup("100.127.255.254");
     const r = run("exec", join(dir, "bin", "app"), "foreground");
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("app argv=foreground node=erlang@erl-tokyo-1 release=erlang@erl-tokyo-1/name\n");
+    expect(r.stdout).toContain("app argv=foreground node=erlang@erl-tokyo-1 release=erlang@erl-tokyo-1/sname\n");
     expect(r.stdout).toContain("-kernel inet_dist_use_interface {100,127,255,254}");
   });
 

@@ -23,9 +23,10 @@ export interface ErlangClusterProps {
   /** The part of every node name before the `@`. @default "erlang" */
   readonly nodeName?: string;
   /**
-   * The tailnet's MagicDNS suffix (e.g. "tail1234.ts.net") to make node names fully qualified
-   * (`erlang@erl-tokyo-1.tail1234.ts.net`). @default none: short tailnet names (`erlang@erl-tokyo-1`),
-   * resolved through the search domain Tailscale's DNS sets up
+   * The tailnet's MagicDNS suffix (e.g. "tail1234.ts.net", admin console → DNS): node names become
+   * fully qualified (`-name erlang@erl-tokyo-1.tail1234.ts.net`). @default none: short tailnet names
+   * (`-sname erlang@erl-tokyo-1`), resolved through the search domain Tailscale's DNS sets up.
+   * Erlang does not connect the two kinds, so members kept elsewhere must use the same kind.
    */
   readonly magicDnsSuffix?: string;
   /**
@@ -102,13 +103,18 @@ export class ErlangCluster extends Construct {
     for (const n of this.planned) names[n.name] = `${nodeName}@${hostOf(n.hostname)}`;
     this.nodeNames = names;
     const external = (props.externalMembers ?? []).map((m, i) => {
-      const full = m.includes("@") ? m : `${nodeName}@${m}`;
+      const full = m.includes("@") ? m : `${nodeName}@${m.includes(".") ? m : hostOf(m)}`;
       parseNodeName(`externalMembers[${i}]`, full);
       return full;
     });
     this.members = [...Object.values(names), ...external];
     const dup = this.members.find((m, i) => this.members.indexOf(m) !== i);
     if (dup) fail("externalMembers", `${dup} is already a member (listed twice, or also a managed node)`);
+    external.forEach((m, i) => {
+      if (m.split("@")[1].includes(".") !== Boolean(suffix)) {
+        fail(`externalMembers[${i}]`, `${m} ${suffix ? "is a short name, but magicDnsSuffix makes every name fully qualified" : "is fully qualified, but the cluster uses short tailnet names (set magicDnsSuffix for fully qualified ones)"}; Erlang does not connect short-name and long-name nodes`);
+      }
+    });
 
     // Everything rendered is checked now, with one node's concrete name standing for all.
     const renderOptions = {

@@ -61,6 +61,8 @@ export interface ErlangRenderOptions {
 
 export interface ResolvedErlangRenderOptions {
   readonly node: string;
+  /** "-sname" for short tailnet names (erlang@erl-tokyo-1), "-name" for fully qualified ones. */
+  readonly nameFlag: "-sname" | "-name";
   readonly nodeName: string;
   readonly host: string;
   readonly members: readonly string[];
@@ -93,12 +95,17 @@ function absolute(field: string, p: string): string {
 
 export function resolveErlangRenderOptions(o: ErlangRenderOptions): ResolvedErlangRenderOptions {
   const self = parseNodeName("node", o.node);
+  const qualified = self.host.includes(".");
   if (!Array.isArray(o.members) || o.members.length === 0) fail("members", "must list at least one node name");
   const seen = new Set<string>();
   o.members.forEach((m, i) => {
-    parseNodeName(`members[${i}]`, m);
+    const { host } = parseNodeName(`members[${i}]`, m);
     if (seen.has(m)) fail(`members[${i}]`, `${m} is listed twice`);
     seen.add(m);
+    // Erlang refuses connections between short-name (-sname) and long-name (-name) nodes.
+    if (host.includes(".") !== qualified) {
+      fail(`members[${i}]`, `${m} is ${qualified ? "a short" : "a fully qualified"} name but ${o.node} is ${qualified ? "fully qualified" : "short"}; every member must use the same kind (short tailnet names, or names with the MagicDNS suffix)`);
+    }
   });
   const distPorts = o.distPorts ?? { min: 9100, max: 9105 };
   requireIntegerInRange("distPorts.min", distPorts.min, 1024, 65535);
@@ -121,6 +128,7 @@ export function resolveErlangRenderOptions(o: ErlangRenderOptions): ResolvedErla
   for (const [k, v] of Object.entries(paths)) absolute(`paths.${k}`, v);
   return {
     node: o.node,
+    nameFlag: qualified ? "-name" : "-sname",
     nodeName: self.name,
     host: self.host,
     members: [...o.members],
@@ -144,7 +152,7 @@ export function renderVmArgs(o: ErlangRenderOptions): string {
     "## Managed by the erlang-cluster bootstrap. Started by the launcher, which adds the tailnet address,",
     "## the distribution port range and -start_epmd false (ERL_ZFLAGS). The cookie is read from",
     "## $HOME/.erlang.cookie, never given here or on the command line.",
-    `-name ${r.node}`,
+    `${r.nameFlag} ${r.node}`,
     `-config ${sysConfigPath(r.paths)}`,
     "-noinput",
     "",
@@ -229,9 +237,12 @@ wait_for_epmd() {
   done
 }
 
-# The node name given in vm.args (-name NAME@HOST).
+# The node name given in vm.args (-sname or -name NAME@HOST), and which of the two flags it uses.
 node_name() {
-  awk '$1 == "-name" { print $2; exit }' "$VM_ARGS"
+  awk '$1 == "-sname" || $1 == "-name" { print $2; exit }' "$VM_ARGS"
+}
+name_flag() {
+  awk '$1 == "-sname" || $1 == "-name" { print $1; exit }' "$VM_ARGS"
 }
 
 # Distribution on the tailnet address and port range only; epmd is a service of its own. ERL_ZFLAGS
@@ -256,16 +267,17 @@ case $mode in
     dist_env "$addr"
     wait_for_epmd
     node=$(node_name)
-    [ -n "$node" ] || die "no -name in $VM_ARGS"
+    [ -n "$node" ] || die "no -sname or -name in $VM_ARGS"
     case $mode in
       node) exec erl -args_file "$VM_ARGS" "$@" ;;
       exec)
         [ $# -gt 0 ] || die "usage: launch exec CMD [ARGS...]"
         # For the release's own scripts: mix releases read RELEASE_NODE/RELEASE_DISTRIBUTION.
-        export ERLANG_CLUSTER_NODE="$node" RELEASE_NODE="$node" RELEASE_DISTRIBUTION=name
+        local_flag=$(name_flag)
+        export ERLANG_CLUSTER_NODE="$node" RELEASE_NODE="$node" RELEASE_DISTRIBUTION="\${local_flag#-}"
         exec "$@"
         ;;
-      remsh) exec erl -name "remsh-$$@\${node#*@}" -hidden -dist_listen false -remsh "$node" ;;
+      remsh) exec erl "$(name_flag)" "remsh-$$@\${node#*@}" -hidden -dist_listen false -remsh "$node" ;;
     esac
     ;;
   *) die "usage: launch epmd | node [ARGS...] | exec CMD [ARGS...] | remsh" ;;
