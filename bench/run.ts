@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, as Markdown. Figures in the README come
- * from this output. BENCH_RUNS sets the runs per figure (default 5).
+ * from this output. BENCH_RUNS sets the runs per figure (default 5); BENCH_ERLANG_MB the volume per
+ * case of the Erlang distribution benchmark (default 512).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -20,4 +21,10 @@ const plan = spawnSync(
   ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs)],
   { stdio: "inherit", cwd: root },
 );
-process.exit(plan.status ?? 1);
+console.log(`\n## Erlang distribution: WireGuard tunnel vs TLS vs plain (one run)\n`);
+// Needs root, wireguard-go, Erlang and openssl; prints why it skips otherwise.
+const erlang = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "erlang-dist.ts")], {
+  stdio: "inherit",
+  cwd: root,
+});
+process.exit((plan.status ?? 1) || (erlang.status ?? 1));

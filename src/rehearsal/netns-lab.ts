@@ -113,6 +113,8 @@ export interface WireGuardMesh {
 
 const DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
+const exited = (d: LabDaemon) => d.child.exitCode !== null || d.child.signalCode !== null;
+
 export class NetnsLab {
   /**
    * A lab whose namespaces are `<prefix><name>`. The prefix must be unique per run (include
@@ -215,17 +217,23 @@ export class NetnsLab {
 
   /** SIGTERM, up to `graceMs` to exit, then SIGKILL. Resolves once the process is gone. */
   async stop(d: LabDaemon, graceMs = 10_000): Promise<void> {
-    const gone = new Promise<void>((resolve) => {
-      if (d.child.exitCode !== null || d.child.signalCode !== null) resolve();
-      else d.child.once("exit", () => resolve());
-    });
-    killPid(d.pid, "SIGTERM");
-    if (!(await within(gone, graceMs))) {
-      killPid(d.pid, "SIGKILL");
-      await within(gone, 2000);
+    // An exited child is never signalled: its pid may belong to someone else by now.
+    if (!exited(d)) {
+      const gone = new Promise<void>((resolve) => d.child.once("exit", () => resolve()));
+      killPid(d.pid, "SIGTERM");
+      if (!(await within(gone, graceMs))) {
+        killPid(d.pid, "SIGKILL");
+        await within(gone, 2000);
+      }
     }
     const i = this.daemonList.indexOf(d);
     if (i >= 0) this.daemonList.splice(i, 1);
+  }
+
+  /** Resolves when the daemon exits by itself (true), or after `timeoutMs` (false). */
+  async exited(d: LabDaemon, timeoutMs: number): Promise<boolean> {
+    if (exited(d)) return true;
+    return within(new Promise<void>((resolve) => d.child.once("exit", () => resolve())), timeoutMs);
   }
 
   /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes; returns whether it did. */
