@@ -11,6 +11,7 @@
  * on the tailnet address only (public address: refused); the cookie is on no command line and in no
  * environment; a wrong cookie is refused; a restarted node rejoins by itself. Then tears down.
  */
+import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import { join } from "path";
@@ -160,6 +161,23 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
     expect(r.stdout.trim().split("\n").sort()).toEqual(e.members.map((m) => `${m} pang`).sort());
     // The members say why.
     expect(readFileSync(e.hosts[0].beam!.log, "utf8")).toMatch(/Connection attempt from node '?probe\d+x3@erl-lab-3'? rejected/);
+  });
+
+  const noScript = spawnSync("script", ["--version"]).error;
+  if (noScript) console.warn("SKIPPED the remote shell check: script (util-linux/bsdutils) not installed");
+  (noScript ? test.skip : test)("launch remsh: an operator's shell on the local node, over the same binding and cookie", () => {
+    const h = e.hosts[0];
+    // A terminal, as Tailscale SSH gives one (-remsh needs a tty); the second line ends the session.
+    const input = `io:format("REMSH ~p ~0p~n", [node(), lists:sort(nodes())]).\n[rpc:cast(N, erlang, halt, []) || N <- nodes(hidden), lists:prefix("remsh-", atom_to_list(N))].\n`;
+    const r = e.lab.exec(h.netns, ["timeout", "15", "script", "-qfec", `${h.paths.launcher} remsh`, "/dev/null"], {
+      user: LAB_USER,
+      env: { PATH: `${h.bin}:/usr/bin:/bin`, HOME: h.paths.home, TERM: "xterm" },
+      input,
+      timeoutMs: 20_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`REMSH '${h.node}' ${others(h.node)}`);
+    expect(pidAlive(h.beam!.pid)).toBe(true); // only the shell's own node went away
   });
 
   test("a restarted node rejoins by itself", async () => {
