@@ -11,7 +11,7 @@
  * Needs root and iproute2 (and wireguard-go/wireguard-tools for wireguardMesh).
  */
 import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 
@@ -130,6 +130,7 @@ export class NetnsLab {
   private readonly etcDirs: string[] = [];
   private readonly wgInterfaces: string[] = [];
   private wgCount = 0;
+  private createdEtcNetns = false;
 
   private constructor(
     readonly prefix: string,
@@ -173,6 +174,7 @@ export class NetnsLab {
 
   /** /etc/netns/<ns>/hosts, which `ip netns exec` shows its processes as /etc/hosts. */
   hosts(ns: string, entries: Readonly<Record<string, string>>): void {
+    if (!existsSync("/etc/netns")) this.createdEtcNetns = true;
     const dir = `/etc/netns/${ns}`;
     mkdirSync(dir, { recursive: true });
     this.etcDirs.push(dir);
@@ -311,6 +313,14 @@ export class NetnsLab {
     }
     for (const ns of [...this.namespaces].reverse()) spawnSync("ip", ["netns", "del", ns], { timeout: 5000 });
     for (const d of this.etcDirs) rmSync(d, { recursive: true, force: true });
+    // /etc/netns itself goes too when this lab made it and nothing else is in it.
+    if (this.createdEtcNetns && existsSync("/etc/netns") && readdirSync("/etc/netns").length === 0) {
+      try {
+        rmdirSync("/etc/netns"); // fails, harmlessly, if another lab has just put something there
+      } catch {
+        /* not empty any more */
+      }
+    }
     for (const i of this.wgInterfaces) rmSync(`/var/run/wireguard/${i}.sock`, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }

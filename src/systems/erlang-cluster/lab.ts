@@ -9,6 +9,7 @@
  * The one stand-in: there is no tailscaled here, so `tailscale ip -4` (what the launcher asks) is
  * answered by a two-line stub that prints the host's WireGuard address.
  */
+import { spawnSync } from "child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
 import { LabDaemon, NetnsLab, labUnavailableReason, pidAlive, serviceCommand } from "../../rehearsal/netns-lab";
@@ -26,6 +27,8 @@ export function erlangLabUnavailableReason(): string | null {
   ]);
   if (base) return base;
   if (!existsSync("/dev/net/tun")) return "no /dev/net/tun (wireguard-go needs TUN)";
+  const nobody = spawnSync("getent", ["passwd", String(LAB_USER.uid)], { encoding: "utf8" });
+  if (nobody.status !== 0) return `no user with uid ${LAB_USER.uid} (the lab runs Erlang as ${LAB_USER.name})`;
   return null;
 }
 
