@@ -1,4 +1,6 @@
-// Entry point for `cdktf synth` / `npm run synth`: builds every stack of the app.
+// Entry point for `npm run synth` / `cdktf synth`: builds every stack of the app. A bad input prints
+// one line (field, value, what is allowed) and exits 1; see src/validation/report.ts.
 import { buildApp } from "./src/app";
+import { synthOrExplain } from "./src/validation/report";
 
-buildApp().synth();
+process.exitCode = synthOrExplain(() => buildApp().synth());

@@ -1,3 +1,4 @@
+import { LINODE_PLANS, findPlan, planIds } from "../src/catalog/plans";
 import { ARTICLE_REGIONS, LINODE_REGIONS, findRegion, regionSlugs } from "../src/catalog/regions";
 
 test("slugs are unique and well-formed; coordinates are on the globe", () => {
@@ -21,4 +22,29 @@ test("the article's 14 regions are all in the catalog, at their real cities", ()
   expect(findRegion("us-southeast")!.city).toBe("Atlanta");
   expect(findRegion("ca-central")!.city).toBe("Toronto");
   expect(findRegion("nowhere-1")).toBeUndefined();
+});
+
+describe("Linode plans", () => {
+  test("IDs are unique and shaped like Linode's; sizes are positive and grow within a class", () => {
+    const ids = planIds();
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of LINODE_PLANS) {
+      expect(p.id).toMatch(/^g\d+-[a-z0-9]+(-[a-z0-9]+)*-\d+$/);
+      expect(p.vcpus).toBeGreaterThan(0);
+      expect(p.memoryGb).toBeGreaterThan(0);
+      expect(p.diskGb).toBeGreaterThan(0);
+      expect(p.networkOutMbps).toBeGreaterThanOrEqual(1000);
+    }
+    for (const cls of ["standard", "dedicated", "premium", "highmem"] as const) {
+      const mem = LINODE_PLANS.filter((p) => p.class === cls).map((p) => p.memoryGb);
+      expect(mem).toEqual([...mem].sort((a, b) => a - b));
+    }
+  });
+
+  test("the plans the stacks use are there, with the article's facts (Linode 32GB = g6-standard-8)", () => {
+    expect(findPlan("g6-standard-2")).toMatchObject({ class: "standard", vcpus: 2, memoryGb: 4 });
+    expect(findPlan("g6-standard-8")).toMatchObject({ label: "Linode 32GB", vcpus: 8, memoryGb: 32 });
+    expect(findPlan("g6-nanode-1")).toMatchObject({ class: "nanode", memoryGb: 1 });
+    expect(findPlan("g6-standrd-2")).toBeUndefined();
+  });
 });

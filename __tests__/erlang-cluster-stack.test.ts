@@ -85,7 +85,7 @@ describe("erlang-cluster stack (app default)", () => {
     const at = lines.map((l, i) => (l.includes("random_password") ? i : -1)).filter((i) => i >= 0);
     expect(at).toHaveLength(1);
     expect(lines[at[0]]).toBe(ref);
-    expect(lines[at[0] - 1]).toBe("  write_file '/var/lib/erlang-cluster/.erlang.cookie' 400 'erlang:erlang' <<'MESH_FILE_EOF'");
+    expect(lines[at[0] - 1]).toBe("  write_owned_file '/var/lib/erlang-cluster/.erlang.cookie' 400 'erlang:erlang' <<'MESH_FILE_EOF'");
     expect(lines[at[0] + 1]).toBe("MESH_FILE_EOF");
     expect(doc.output.erlang_cookie).toEqual({ description: expect.stringContaining("terraform output -raw erlang_cookie"), sensitive: true, value: ref });
     // Nowhere else in the document is there a reference to it.

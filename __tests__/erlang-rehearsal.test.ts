@@ -33,7 +33,7 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
   let all: string;
 
   beforeAll(async () => {
-    e = await createErlangLab({ prefix: `erl${process.pid % 10_000_000}`, cookie: COOKIE, distPorts: DIST, syncTimeoutMs: 10_000 });
+    e = await createErlangLab({ prefix: `erl${process.pid % 100_000}`, cookie: COOKIE, distPorts: DIST, syncTimeoutMs: 10_000 });
     all = list(e.members);
     for (const h of e.hosts) await startEpmd(e, h);
     for (const h of e.hosts) startNode(e, h);
@@ -95,7 +95,7 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
     const from = e.hosts[1];
     const distPort = listeners(e, target).find((l) => l.process === "beam.smp")!.local.split(":")[1];
     const connect = (ip: string, port: string | number) =>
-      e.lab.exec(from.netns, ["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${ip}/${port} && echo connected`]);
+      e.lab.exec(from.netns, "timeout", ["3", "bash", "-c", `exec 3<>/dev/tcp/${ip}/${port} && echo connected`]);
     for (const port of [4369, distPort]) {
       const pub = connect(target.publicIp, port);
       expect({ port, out: pub.stdout, err: pub.stderr }).toEqual({ port, out: "", err: expect.stringContaining("Connection refused") });
@@ -106,16 +106,16 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
     try {
       expect(await e.lab.waitFor(() => connect(target.publicIp, 9199).stdout === "connected\n", 10_000)).toBe(true);
     } finally {
-      await e.lab.stop(open);
+      await e.lab.stopAndWait(open);
     }
   });
 
   test("distribution crossed the tunnel: peers connect from tailnet addresses, WireGuard counted the bytes", () => {
     const h = e.hosts[0];
-    const est = e.lab.exec(h.netns, ["ss", "-tnH", "state", "established"]).stdout;
+    const est = e.lab.exec(h.netns, "ss", ["-tnH", "state", "established"]).stdout;
     for (const peer of e.hosts.slice(1)) expect(est).toMatch(new RegExp(`${peer.tailnetIp.replace(/\./g, "\\.")}:\\d+`));
     expect(est).not.toMatch(/100\.81\./);
-    const transfer = e.lab.exec(h.netns, ["wg", "show", h.wgInterface, "transfer"]).stdout.trim().split("\n");
+    const transfer = e.lab.exec(h.netns, "wg", ["show", h.wgInterface, "transfer"]).stdout.trim().split("\n");
     expect(transfer).toHaveLength(2);
     for (const line of transfer) {
       const [, rx, tx] = line.split(/\s+/).map(Number);
@@ -129,7 +129,7 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
       const st = statSync(join(h.paths.home, ".erlang.cookie"));
       expect([st.mode & 0o777, st.uid]).toEqual([0o400, LAB_USER.uid]);
       expect(readFileSync(join(h.paths.home, ".erlang.cookie"), "utf8").trim()).toBe(COOKIE);
-      const pids = e.lab.exec(h.netns, ["ip", "netns", "pids", h.netns]).stdout.split(/\s+/).filter(Boolean);
+      const pids = e.lab.exec(h.netns, "ip", ["netns", "pids", h.netns]).stdout.split(/\s+/).filter(Boolean);
       expect(pids).toEqual(expect.arrayContaining([String(h.beam!.pid), String(h.epmd!.pid)]));
       expect(readFileSync(`/proc/${h.beam!.pid}/comm`, "utf8").trim()).toBe("beam.smp");
       for (const pid of pids) {
@@ -169,7 +169,7 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
     const h = e.hosts[0];
     // A terminal, as Tailscale SSH gives one (-remsh needs a tty); the second line ends the session.
     const input = `io:format("REMSH ~p ~0p~n", [node(), lists:sort(nodes())]).\n[rpc:cast(N, erlang, halt, []) || N <- nodes(hidden), lists:prefix("remsh-", atom_to_list(N))].\n`;
-    const r = e.lab.exec(h.netns, ["timeout", "15", "script", "-qfec", `${h.paths.launcher} remsh`, "/dev/null"], {
+    const r = e.lab.exec(h.netns, "timeout", ["15", "script", "-qfec", `${h.paths.launcher} remsh`, "/dev/null"], {
       user: LAB_USER,
       env: { PATH: `${h.bin}:/usr/bin:/bin`, HOME: h.paths.home, TERM: "xterm" },
       input,
@@ -182,7 +182,7 @@ maybe("erlang cluster rehearsal: three hosts, WireGuard between them, the render
 
   test("a restarted node rejoins by itself", async () => {
     const h = e.hosts[2];
-    await e.lab.stop(h.beam!);
+    await e.lab.stopAndWait(h.beam!);
     expect(pidAlive(h.beam!.pid)).toBe(false);
     const without = e.members.filter((m) => m !== h.node);
     const code = `N = '${e.members[0]}', Want = ${list(without.filter((m) => m !== e.members[0]).sort())},

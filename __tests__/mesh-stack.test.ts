@@ -59,25 +59,43 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
   });
 
-  test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test", () => {
+  test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test, then the subnet routers'", () => {
     const text: string = stack.resource.tailscale_acl.mesh.acl;
     const policy = parseHujson(text, "acl") as any;
     const base = parseHujson(readFileSync(projectFile("tailnet-policy.hujson"), "utf8"), "base") as any;
-    // The app's one policy also holds what the other systems add (their own tags); the mesh's
-    // entries are the ones naming tag:mesh, after the base's.
-    const mine = (xs: any[]) => xs.filter((x) => JSON.stringify(x).includes('"tag:mesh'));
-    expect(policy.tagOwners["tag:mesh"]).toEqual(["autogroup:admin"]);
-    expect(policy.grants.slice(0, base.grants.length)).toEqual(base.grants);
-    expect(mine(policy.grants)).toEqual([
+    // The app's other stacks contribute to the mesh's policy (one policy per tailnet), each in the
+    // order of its construct path: erlang-cluster before mesh, subnet-router-aws before -linode.
+    expect(policy.tagOwners).toEqual({
+      "tag:erlang": ["autogroup:admin"],
+      "tag:mesh": ["autogroup:admin"],
+      "tag:aws-subnet-router": ["autogroup:admin"],
+      "tag:linode-subnet-router": ["autogroup:admin"],
+    });
+    expect(policy.grants).toEqual([
+      ...base.grants,
+      { src: ["tag:erlang"], dst: ["tag:erlang"], ip: ["tcp:4369", "tcp:9100-9105"] },
+      { src: ["autogroup:admin"], dst: ["tag:erlang"], ip: ["tcp:22"] },
       { src: ["tag:mesh"], dst: ["tag:mesh"], ip: ["*"] },
       { src: ["autogroup:admin"], dst: ["tag:mesh"], ip: ["tcp:22"] },
+      { src: ["autogroup:admin"], dst: ["10.0.0.0/16"], ip: ["*"] },
+      { src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], ip: ["tcp:22"] },
+      { src: ["autogroup:admin"], dst: ["10.20.0.0/24"], ip: ["*"] },
+      { src: ["autogroup:admin"], dst: ["tag:linode-subnet-router"], ip: ["tcp:22"] },
     ]);
-    expect(policy.ssh.slice(0, base.ssh.length)).toEqual(base.ssh);
-    expect(mine(policy.ssh)).toEqual([
+    expect(policy.ssh).toEqual([
+      ...base.ssh,
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:erlang"], users: ["root"] },
       { action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] },
       { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["meshprobe"] },
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], users: ["root"] },
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:linode-subnet-router"], users: ["root"] },
     ]);
-    expect(mine(policy.tests)).toEqual([{ src: "tag:mesh", accept: ["tag:mesh:5201"] }]);
+    expect(policy.autoApprovers).toEqual({ routes: { "10.0.0.0/16": ["tag:aws-subnet-router"], "10.20.0.0/24": ["tag:linode-subnet-router"] } });
+    // (the erlang cluster's deny promises are left out against the base's allow-all grant)
+    expect(policy.tests).toEqual([
+      { src: "tag:erlang", accept: ["tag:erlang:4369", "tag:erlang:9100", "tag:erlang:9105"] },
+      { src: "tag:mesh", accept: ["tag:mesh:5201"] },
+    ]);
     expect(policy.acls).toBeUndefined();
     expect(stack.resource.tailscale_acl.mesh.overwrite_existing_content).toBe(false);
     // The base file's own lines (comments included) are all there, in order.
@@ -161,7 +179,7 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
     expect(node.authorized_keys).toBe("${var.ssh_public_keys}");
     expect(stack.variable.ssh_private_key.sensitive).toBe(true);
     expect(stack.variable.admin_cidrs.default).toEqual(["203.0.113.0/24", "2001:db8::/48"]);
-    expect(stack.variable.admin_cidrs.validation).toHaveLength(2);
+    expect(stack.variable.admin_cidrs.validation).toHaveLength(3);
   });
 });
 

@@ -59,7 +59,7 @@ describe("BootstrapExtras: rendered text", () => {
     const i = lines.indexOf(SECRET);
     expect(i).toBeGreaterThan(0);
     expect(lines.filter((l) => l.includes(SECRET))).toHaveLength(1);
-    expect(lines[i - 1]).toBe("  write_file '/var/lib/erlang-cluster/.erlang.cookie' 400 'erlang:erlang' <<'MESH_FILE_EOF'");
+    expect(lines[i - 1]).toBe("  write_owned_file '/var/lib/erlang-cluster/.erlang.cookie' 400 'erlang:erlang' <<'MESH_FILE_EOF'");
     expect(lines[i + 1]).toBe("MESH_FILE_EOF");
     expect(script).toContain("  write_file '/etc/erlang-cluster/vm.args' 644 <<'MESH_FILE_EOF'\n-name erlang@mesh-ap-northeast\nMESH_FILE_EOF");
     expect(script).toContain('chown "$owner" "$tmp"');
@@ -73,7 +73,11 @@ describe("BootstrapExtras: rendered text", () => {
 
   test("without extras the script is what it was: no new steps or helpers", () => {
     const plain = renderNodeBootstrapScript(baseOptions());
-    for (const s of ["step_masks", "step_extras", "ensure_masked", "ensure_system_user"]) expect(plain).not.toContain(s);
+    for (const s of ["step_masks", "step_extras", "ensure_masked", "ensure_system_user", "write_owned_file"]) expect(plain).not.toContain(s);
+    // The shared helpers' text is untouched by the extension (other systems' scripts keep their hash).
+    expect(plain).toContain('write_file() {\n  local path=$1 mode=$2 tmp\n');
+    const unowned = renderNodeBootstrapScript(extras({ files: [{ path: "/etc/x.conf", mode: "644", content: "x" }] }));
+    expect(unowned).not.toContain("write_owned_file");
   });
 
   test("bad input names the field", () => {

@@ -19,6 +19,10 @@ import {
   renderTuningSysctl,
   renderUdpGroScript,
   tailscaleAptRepo,
+  tailscaleRpmRepo,
+  AMAZON_LINUX_2023,
+  SYSCTL_FORWARDING_PATH,
+  renderForwardingSysctl,
 } from "../src/tailnet/bootstrap";
 import { TEST_AUTH_KEY, baseOptions, probe } from "./fixtures/provisioning/helpers";
 
@@ -309,5 +313,54 @@ describe("bootstrap idempotence in a stubbed sandbox", () => {
     expect(existsSync(join(badKey.outdir, "run1-after", "run", "mesh-bootstrap", "tailscale-authkey"))).toBe(false);
     expect(existsSync(join(badKey.fs, "run", "mesh-bootstrap", "tailscale-authkey"))).toBe(false);
     for (const f of walk(badKey.outdir)) expect(read(f).includes(TEST_AUTH_KEY)).toBe(false);
+  });
+});
+
+describe("Amazon Linux 2023 (a subnet router on EC2): dnf instead of apt, same script otherwise", () => {
+  sandboxTest("as cloud-init user data, SNAT off, dnf failing once: repo written, installs, forwards, settles at 0", () => {
+    const o = baseOptions({
+      hostname: "vpc-subnet-router",
+      advertiseTags: ["tag:aws-subnet-router"],
+      distro: { ...AMAZON_LINUX_2023 },
+      tailscaleVersion: "1.90.6",
+      iperf3: false,
+      advertiseRoutes: ["10.0.0.0/16"],
+      snatSubnetRoutes: false,
+    });
+    const sb = runSandbox([o, o], { SANDBOX_VIA: "cloud-init", SANDBOX_CLOUD_CFG_DIR: "1", SANDBOX_DNF_INSTALL_FAILURES: "1" });
+    const [first, second] = sb.runs;
+    expect(first.rc).toBe(0);
+    expect(first.changes).toBeGreaterThanOrEqual(8);
+    // No apt anywhere; Tailscale's dnf repository written by the script (not downloaded), then installed.
+    for (const verb of ["apt-get", "apt-cache", "dpkg-query", "curl", "fuser"]) expect({ verb, calls: calledWith(first, verb) }).toEqual({ verb, calls: [] });
+    expect(read(join(sb.fs, "etc/yum.repos.d/tailscale.repo"))).toBe(tailscaleRpmRepo({ ...AMAZON_LINUX_2023 }).content);
+    expect(calledWith(first, "dnf -q clean expire-cache")).toHaveLength(1);
+    expect(calledWith(first, "dnf -q list --showduplicates tailscale-1.90.6")).toHaveLength(1);
+    const installs = calledWith(first, "dnf -q -y install");
+    expect(installs).toEqual(["dnf -q -y install tailscale-1.90.6 ethtool", "dnf -q -y install tailscale-1.90.6 ethtool"]);
+    expect(first.out).toMatch(/attempt 1 of 'dnf -q -y install tailscale-1\.90\.6 ethtool' failed; retrying in 5s/);
+    expect(read(join(sb.state, "rpm/tailscale")).trim()).toBe("1.90.6");
+    // The rpm doesn't start tailscaled; the script enables and starts it.
+    expect(calledWith(first, "systemctl enable tailscaled.service")).toHaveLength(1);
+    expect(calledWith(first, "tailscale up")).toEqual([
+      "tailscale up --reset --hostname=vpc-subnet-router --advertise-tags=tag:aws-subnet-router --ssh " +
+        "--advertise-routes=10.0.0.0/16 --snat-subnet-routes=false --auth-key=file:/run/mesh-bootstrap/tailscale-authkey --timeout=600s",
+    ]);
+    // Forwarding: persisted where the boot reads it, applied now with sysctl -p.
+    expect(read(join(sb.fs, SYSCTL_FORWARDING_PATH.slice(1)))).toBe(renderForwardingSysctl());
+    expect(calledWith(first, `sysctl -q -p ${SYSCTL_FORWARDING_PATH}`)).toHaveLength(1);
+    expect(read(join(sb.state, "sysctl/net.ipv4.ip_forward")).trim()).toBe("1");
+    expect(read(join(sb.state, "sysctl/net.ipv6.conf.all.forwarding")).trim()).toBe("1");
+
+    expect(second.rc).toBe(0);
+    expect(second.changes).toBe(0);
+    for (const verb of ["dnf", "tailscale up", "sysctl -q -p", "systemctl enable"]) expect({ verb, calls: calledWith(second, verb) }).toEqual({ verb, calls: [] });
+    for (const f of walk(sb.outdir)) expect({ f, leaked: read(f).includes(TEST_AUTH_KEY) }).toEqual({ f, leaked: false });
+  });
+
+  sandboxTest("a pin the repository lacks stops with a clear message", () => {
+    const sb = runSandbox([baseOptions({ distro: { ...AMAZON_LINUX_2023 }, tailscaleVersion: "1.2.3" })]);
+    expect(sb.runs[0].rc).toBe(1);
+    expect(sb.runs[0].out).toContain("error: tailscale 1.2.3 is not available from Tailscale's dnf repository");
   });
 });

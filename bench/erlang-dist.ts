@@ -84,7 +84,7 @@ const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 const benchArgs = (peer: string, watch: string) => ["-run", "distbench", "main", peer, String(volume), String(MSG), String(WINDOW), watch];
 
 export async function benchErlangDistribution(): Promise<CaseResult[]> {
-  const e = await createErlangLab({ prefix: `ebn${process.pid % 10_000_000}`, hosts: 2, subnet: 9, cookie: randomBytes(24).toString("hex"), distPorts: DIST, syncTimeoutMs: 10_000 });
+  const e = await createErlangLab({ prefix: `ebn${process.pid % 100_000}`, hosts: 2, subnet: 9, cookie: randomBytes(24).toString("hex"), distPorts: DIST, syncTimeoutMs: 10_000 });
   const results: CaseResult[] = [];
   try {
     const ebin = join(e.lab.dir, "ebin");
@@ -102,7 +102,7 @@ export async function benchErlangDistribution(): Promise<CaseResult[]> {
 
     // b) and c): on the public link, epmd bound to the public address, the VM started directly.
     const epmds = e.hosts.map((h) => e.lab.spawn(h.netns, `bench-epmd-${h.index}`, ["epmd"], { user: LAB_USER, env: { PATH: "/usr/bin:/bin", ERL_EPMD_ADDRESS: h.publicIp } }));
-    await e.lab.waitFor(() => e.hosts.every((h) => /:4369/.test(e.lab.exec(h.netns, ["ss", "-ltnH", "src", h.publicIp]).stdout)), 10_000);
+    await e.lab.waitFor(() => e.hosts.every((h) => /:4369/.test(e.lab.exec(h.netns, "ss", ["-ltnH", "src", h.publicIp]).stdout)), 10_000);
     const certs = join(e.lab.dir, "certs");
     certificates(certs, e.hosts);
     const direct = (h: ErlangLabHost, name: string, tls: boolean, extra: string[]) =>
@@ -125,11 +125,11 @@ export async function benchErlangDistribution(): Promise<CaseResult[]> {
       try {
         results.push(await result(e, sender, id, title, load));
       } finally {
-        await e.lab.stop(sender);
-        await e.lab.stop(receiver);
+        await e.lab.stopAndWait(sender);
+        await e.lab.stopAndWait(receiver);
       }
     }
-    await Promise.all(epmds.map((d) => e.lab.stop(d)));
+    await Promise.all(epmds.map((d) => e.lab.stopAndWait(d)));
     return results;
   } finally {
     await stopErlang(e);

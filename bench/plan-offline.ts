@@ -1,9 +1,10 @@
 /**
- * Wall time and peak memory of the offline plan of the article stack: terraform process plus the
+ * Wall time and peak memory of the offline plan of a stack (the article's by default; --stack picks
+ * another of the app's): terraform process plus the
  * offline provider server (run as its own process so its memory is measured alone), median of N
  * runs (default 5), printed as a Markdown table.
  *
- *   npx ts-node --transpile-only bench/plan-offline.ts [--runs 5] [--config <cdk.tf.json>]
+ *   node scripts/run-ts.js bench/plan-offline.ts [--runs 5] [--stack article] [--config <cdk.tf.json>]
  *
  * Each run: fresh server process and work dir; `terraform init`, `validate`, `plan -out`,
  * `show -json` timed one by one. Terraform's peak RSS comes from /usr/bin/time -v when present
@@ -58,27 +59,52 @@ function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-/** Transpiles src/harness to JS inside the repo (so node_modules resolve) for a lean server process. */
+/**
+ * Transpiles the provider server alone (server.ts, schema.ts and what they import, nothing of the
+ * app) to JS inside the repo (so node_modules resolve), with a small `serve.js` entry: a lean server
+ * process whose memory is the server's own. (The harness CLI would also load cdktf and the bindings.)
+ */
 function buildServer(root: string): string {
-  const out = path.join(root, ".plan-work", "bench-build", "harness");
-  fs.mkdirSync(out, { recursive: true });
+  const out = path.join(root, ".plan-work", "bench-build");
   const src = path.join(root, "src", "harness");
-  for (const f of fs.readdirSync(src)) {
-    if (f.endsWith(".ts")) {
-      const js = ts.transpileModule(fs.readFileSync(path.join(src, f), "utf8"), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
-      }).outputText;
-      fs.writeFileSync(path.join(out, f.replace(/\.ts$/, ".js")), js);
-    } else if (f.endsWith(".proto")) {
-      fs.copyFileSync(path.join(src, f), path.join(out, f));
-    }
-  }
-  return path.join(out, "cli.js");
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, "utf8");
+    const js = ts.transpileModule(text, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
+    }).outputText;
+    const target = path.join(out, path.relative(root, file)).replace(/\.ts$/, ".js");
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, js);
+    for (const m of text.matchAll(/from "(\.\.?\/[^"]+)"/g)) visit(path.resolve(path.dirname(file), `${m[1]}.ts`));
+  };
+  visit(path.join(src, "server.ts"));
+  visit(path.join(src, "schema.ts"));
+  fs.copyFileSync(path.join(src, "tfplugin6.proto"), path.join(out, "src", "harness", "tfplugin6.proto"));
+  const entry = path.join(out, "serve.js");
+  fs.writeFileSync(
+    entry,
+    [
+      '"use strict";',
+      'const { startOfflineServer } = require("./src/harness/server");',
+      'const { loadRecordedProviders } = require("./src/harness/schema");',
+      "(async () => {",
+      "  const server = await startOfflineServer({ providers: loadRecordedProviders({ dir: process.argv[2] }) });",
+      "  console.log(`TF_REATTACH_PROVIDERS='${server.reattachJson}'`);",
+      '  await new Promise((resolve) => { process.once("SIGINT", resolve); process.once("SIGTERM", resolve); });',
+      "  await server.close();",
+      "})();",
+      "",
+    ].join("\n"),
+  );
+  return entry;
 }
 
-function startServer(cliJs: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
+function startServer(entry: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, "serve", "--schemas", schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [entry, schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
     child.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -101,6 +127,7 @@ function stopServer(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
+  const stack = args.includes("--stack") ? args[args.indexOf("--stack") + 1] : "article";
   const root = repoRoot(path.join(__dirname, "..", "src", "harness"));
   const terraform = findTerraform();
   if (!terraform) {
@@ -115,15 +142,16 @@ async function main(): Promise<void> {
     configPath = path.resolve(args[ci + 1]);
     configNote = "given config";
   } else if (appAvailable(root)) {
-    synthesizeStacks(path.join(tmp, "out"));
-    configPath = stackConfigPath(path.join(tmp, "out"), "article");
-    configNote = "article stack synthesized by src/app.ts";
+    const names = synthesizeStacks(path.join(tmp, "out"));
+    if (!names.includes(stack)) throw new Error(`no stack "${stack}" in the app (${names.join(", ")})`);
+    configPath = stackConfigPath(path.join(tmp, "out"), stack);
+    configNote = `${stack} stack synthesized by src/app.ts`;
   } else {
     configPath = path.join(root, "__tests__", "fixtures", "harness", "stacks", "article", "cdk.tf.json");
     configNote = "fixture article config (src/app.ts missing)";
   }
   const schemaDir = path.join(root, "schemas");
-  const cliJs = buildServer(root);
+  const serverJs = buildServer(root);
 
   const steps = ["init", "validate", "plan", "show"] as const;
   const wall: Record<string, number[]> = Object.fromEntries([...steps, "total"].map((s) => [s, []]));
@@ -134,7 +162,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const workDir = path.join(tmp, `run-${i}`);
       const prepared = prepareWorkDir({ configPath, workDir });
-      const { child, reattach } = await startServer(cliJs, schemaDir);
+      const { child, reattach } = await startServer(serverJs, schemaDir);
       try {
         const env = offlineEnv(workDir, reattach);
         const argv: Record<(typeof steps)[number], string[]> = {

@@ -7,24 +7,30 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { benchSynth } from "./synth";
 import { benchSynthCommands } from "./synth-commands";
+import { benchSynthRouters } from "./synth-router";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 console.log(`## Synthesis of the mesh stack by node count (median of ${runs})\n`);
 console.log(benchSynth(runs));
-console.log(`\n## The main job, both ways (median of ${runs})\n`);
+console.log(`\n## The main job against the cost of loading cdktf (interleaved runs, medians of ${runs})\n`);
 console.log(benchSynthCommands(runs));
-console.log(`\n## Offline plan of the article stack\n`);
-// Runs from the TypeScript sources: the harness loads src/app.ts to synthesize.
-const root = path.resolve(__dirname, "..", "..");
-const plan = spawnSync(
-  process.execPath,
-  ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs)],
-  { stdio: "inherit", cwd: root },
-);
+console.log(`\n## Synthesis of the subnet router stacks (median of ${runs})\n`);
+console.log(benchSynthRouters(runs));
+// Each offline plan in its own process (it measures the provider server's memory); the harness
+// loads src/app.ts to synthesize.
+const root = path.resolve(__dirname, "..");
+let status = 0;
+for (const stack of ["article", "subnet-router-linode", "subnet-router-aws"]) {
+  console.log(`\n## Offline plan of the ${stack} stack\n`);
+  const plan = spawnSync(
+    process.execPath,
+    [path.join(root, "scripts", "run-ts.js"), path.join(root, "bench", "plan-offline.ts"), "--runs", String(runs), "--stack", stack],
+    { stdio: "inherit", cwd: root },
+  );
+  status ||= plan.status ?? 1;
+}
 console.log(`\n## Erlang distribution: WireGuard tunnel vs TLS vs plain (one run)\n`);
 // Needs root, wireguard-go, Erlang and openssl; prints why it skips otherwise.
-const erlang = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "bench", "erlang-dist.ts")], {
-  stdio: "inherit",
-  cwd: root,
-});
-process.exit((plan.status ?? 1) || (erlang.status ?? 1));
+const erlang = spawnSync(process.execPath, [path.join(root, "scripts", "run-ts.js"), path.join(root, "bench", "erlang-dist.ts")], { stdio: "inherit", cwd: root });
+status ||= erlang.status ?? 1;
+process.exit(status);

@@ -6,7 +6,8 @@ import * as path from "path";
 import { fmt, median, runMeasured } from "./stats";
 
 export function benchSynth(runs = 5): string {
-  const script = path.join(__dirname, "synth-once.js");
+  const runner = path.join(__dirname, "..", "scripts", "run-ts.js");
+  const script = path.join(__dirname, "synth-once.ts");
   const rows: string[] = [
     "| nodes | process wall time (median) | in-process synth (median) | peak RSS (median) | cdk.tf.json |",
     "|---:|---:|---:|---:|---:|",
@@ -17,7 +18,7 @@ export function benchSynth(runs = 5): string {
     const rss: number[] = [];
     let bytes = 0;
     for (let i = 0; i < runs; i++) {
-      const r = runMeasured(process.execPath, [script, String(n)]);
+      const r = runMeasured(process.execPath, [runner, script, String(n)]);
       const out = JSON.parse(r.stdout.trim());
       wall.push(r.wallMs);
       synth.push(out.synthMs);

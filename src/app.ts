@@ -4,23 +4,39 @@ import { dirname, join } from "path";
 import { PolicyBase } from "./tailnet/policy/base";
 import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
+import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
+import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
+import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
   readonly outdir?: string;
+  /**
+   * Where the app's settings that are chosen without editing code come from: the state backend of
+   * every stack (TAILNET_BACKEND=local|s3|pg and TAILNET_S3_* / TAILNET_PG_*; see backendFromEnv).
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh", "erlang-cluster"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
   const app = new App({ outdir: options.outdir, skipBackendValidation: false });
+  // Before any stack: every stack's configureBackend() falls back to this.
+  setDefaultBackend(app, backendFromEnv(options.env ?? process.env));
   new ArticleStack(app, "article");
   // The recommended default: cloud-init delivery, so no node opens SSH to the internet. The mesh
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.
   const mesh = new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  // Subnet routers add their tags, route approvals and grants to the mesh's policy (one
+  // tailscale_acl for the tailnet), so they apply after it. Each has a private target to prove the
+  // path; their networks don't overlap, so one tailnet can route to both.
+  new LinodeSubnetRouterStack(app, "subnet-router-linode", { tailnetPolicy: mesh.tailnetPolicy, target: true });
+  new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
   // wait for it, so this stack depends on the mesh stack.
   new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });

@@ -75,6 +75,14 @@ export function regionSlugs(): string[] {
   return LINODE_REGIONS.map((r) => r.slug);
 }
 
+const fold = (s: string) => s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+
+/** Regions in a city given by name ("Tokyo", "sao paulo"), for hints when a city is given as a region. */
+export function regionsInCity(name: string): string[] {
+  const n = fold(name);
+  return LINODE_REGIONS.filter((r) => fold(r.city) === n).map((r) => r.slug);
+}
+
 /**
  * The 14 regions of the seed article, in the article's order (its `var.regions` default). The order
  * matters for parity: `count.index` maps onto it.

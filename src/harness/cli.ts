@@ -1,19 +1,11 @@
 /**
- * Offline plan tooling. Run with `npx ts-node --transpile-only src/harness/cli.ts <command> ...`.
- *
- *   plan <stack>      synthesize, init, validate, plan → .plan-work/<stack>/plan.json + plan.md
- *   apply <stack>     offline apply (state in .plan-work/<stack>/terraform.tfstate), then plan again
- *   validate <stack>  synthesize, init, validate
- *   churn <stack> --remove <region>   apply, drop one region, plan; prints the counts
- *   serve             start the provider server alone and print TF_REATTACH_PROVIDERS
- *
- * Options: --config <cdk.tf.json> (skip synthesis), --no-synth (reuse cdktf.out), --outdir <dir>
- * (synthesis output, default cdktf.out), --schemas <dir> (default schemas), --work-dir <dir>
- * (default .plan-work/<stack>), --var name=value (value parsed as JSON when it parses), --reset
- * (delete the work dir's state first), --socket-dir <dir> (serve only).
+ * Offline plan tooling: `npm run plan:offline -- <stack>` (and apply:offline, churn:offline), or
+ * `node scripts/run-ts.js src/harness/cli.ts <command> ...`. Commands and options: USAGE below.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
+import { didYouMean, sentences } from "../validation";
 import { measureChurn, renderChurnMarkdown } from "./churn";
 import { findTerraform, OfflineSession } from "./runner";
 import { loadRecordedProviders } from "./schema";
@@ -36,74 +28,104 @@ export interface CliOptions {
   /** Leave out terraform's own plan output (the summary lines stay). */
   quiet: boolean;
   socketDir?: string;
+  help: boolean;
 }
 
-const USAGE = "usage: cli.ts <plan|apply|validate|churn|serve> [stack] [--config f] [--no-synth] [--outdir d] [--schemas d] [--work-dir d] [--var k=v] [--remove region] [--reset] [--quiet]";
+export const USAGE = `Usage: npm run plan:offline -- <stack> [options]      (also apply:offline, churn:offline)
+       node scripts/run-ts.js src/harness/cli.ts <plan|apply|validate|churn|serve> [stack] [options]
 
-/** Parses argv (without node and script); throws with the usage line on bad input. */
+Commands:
+  plan <stack>        synthesize, init, validate, plan -> .plan-work/<stack>/plan.json and plan.md
+  apply <stack>       offline apply (state in .plan-work/<stack>/terraform.tfstate), then plan again
+  validate <stack>    synthesize, init, validate
+  churn <stack> --remove <region>   apply, drop one region, plan; prints the counts
+  serve               start the provider server alone and print TF_REATTACH_PROVIDERS
+
+Options:
+  --config <file>     a synthesized cdk.tf.json to use (skips synthesis)
+  --no-synth          reuse what is in --outdir instead of synthesizing
+  --outdir <dir>      synthesis output (default cdktf.out)
+  --schemas <dir>     recorded provider schemas (default schemas)
+  --work-dir <dir>    work directory (default .plan-work/<stack>)
+  --var <name=value>  a variable value (parsed as JSON when it parses); repeatable
+  --remove <region>   churn: the region to drop
+  --reset             delete the work dir's offline state first
+  --quiet             leave out terraform's own plan output (the summary lines stay)
+  --socket-dir <dir>  serve: where the provider sockets go
+  -h, --help          this text
+`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  config: { type: "string" },
+  "no-synth": { type: "boolean" },
+  outdir: { type: "string" },
+  schemas: { type: "string" },
+  "work-dir": { type: "string" },
+  var: { type: "string", multiple: true },
+  remove: { type: "string" },
+  reset: { type: "boolean" },
+  quiet: { type: "boolean" },
+  "socket-dir": { type: "string" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
+
+/** Parses argv (without node and script) with node's util.parseArgs; throws a one-line reason on bad input. */
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { command: "", synth: true, outdir: "cdktf.out", schemas: "schemas", vars: {}, reset: false, quiet: false };
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    switch (a) {
-      case "--config":
-        opts.config = value();
-        break;
-      case "--no-synth":
-        opts.synth = false;
-        break;
-      case "--quiet":
-        opts.quiet = true;
-        break;
-      case "--outdir":
-        opts.outdir = value();
-        break;
-      case "--schemas":
-        opts.schemas = value();
-        break;
-      case "--work-dir":
-        opts.workDir = value();
-        break;
-      case "--remove":
-        opts.remove = value();
-        break;
-      case "--reset":
-        opts.reset = true;
-        break;
-      case "--socket-dir":
-        opts.socketDir = value();
-        break;
-      case "--var": {
-        const kv = value();
-        const eq = kv.indexOf("=");
-        if (eq <= 0) throw new Error(`--var expects name=value, got ${kv}`);
-        const raw = kv.slice(eq + 1);
-        let parsed: unknown = raw;
-        try {
-          parsed = JSON.parse(raw);
-        } catch {
-          // plain string
-        }
-        opts.vars[kv.slice(0, eq)] = parsed;
-        break;
-      }
-      default:
-        if (a.startsWith("--")) throw new Error(`unknown option ${a}\n${USAGE}`);
-        positional.push(a);
+  let parsed;
+  try {
+    parsed = nodeParseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const opt = /'(?:-\w, )?(--?[^' ]+)/.exec(err.message)?.[1] ?? "";
+    if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const hint = didYouMean(opt, Object.keys(OPTIONS).map((n) => `--${n}`));
+      throw new UsageError(`unknown option ${opt}${hint ? ` (${hint.replace(/^Did/, "did")})` : ""}`);
     }
+    if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError(`${opt} needs a value`);
+    throw new UsageError(err.message);
   }
-  opts.command = positional[0] ?? "";
-  opts.stack = positional[1];
-  if (!["plan", "apply", "validate", "churn", "serve"].includes(opts.command)) throw new Error(USAGE);
-  if (opts.command !== "serve" && !opts.stack) throw new Error(`${opts.command} needs a stack name\n${USAGE}`);
-  if (opts.stack && !/^[A-Za-z0-9_-]+$/.test(opts.stack)) throw new Error(`stack must match [A-Za-z0-9_-]+, got ${opts.stack}`);
-  if (opts.command === "churn" && !opts.remove) throw new Error(`churn needs --remove <region>\n${USAGE}`);
+  const v = parsed.values;
+  const vars: Record<string, unknown> = {};
+  for (const kv of v.var ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var expects name=value, got ${kv}`);
+    const raw = kv.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // plain string
+    }
+    vars[kv.slice(0, eq)] = value;
+  }
+  const [command = "", stack, ...extra] = parsed.positionals;
+  const opts: CliOptions = {
+    command,
+    stack,
+    config: v.config,
+    synth: !v["no-synth"],
+    outdir: v.outdir ?? "cdktf.out",
+    schemas: v.schemas ?? "schemas",
+    workDir: v["work-dir"],
+    vars,
+    remove: v.remove,
+    reset: v.reset ?? false,
+    quiet: v.quiet ?? false,
+    socketDir: v["socket-dir"],
+    help: v.help ?? false,
+  };
+  if (opts.help) return opts;
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(command ? sentences(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}.`, didYouMean(command, COMMANDS)) : `a command is needed: ${COMMANDS.join(", ")}`);
+  }
+  if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (command !== "serve" && !stack) throw new UsageError(`${command} needs a stack name`);
+  if (stack && !/^[A-Za-z0-9_-]+$/.test(stack)) throw new UsageError(`stack must match [A-Za-z0-9_-]+, got ${stack}`);
+  if (command === "churn" && !opts.remove) throw new UsageError("churn needs --remove <region>");
   return opts;
 }
 
@@ -127,8 +149,19 @@ function printDiagnostics(diags: { severity: string; summary: string; detail?: s
   for (const d of diags) console.error(`${d.severity}: ${d.summary}${d.detail ? ` — ${d.detail}` : ""}`);
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const opts = parseArgs(argv);
+export async function main(argv: readonly string[], out = (t: string) => void process.stdout.write(t), err = (t: string) => void process.stderr.write(t)): Promise<number> {
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`plan:offline: ${e.message} (see --help)\n`);
+    return 2;
+  }
+  if (opts.help) {
+    out(USAGE);
+    return 0;
+  }
   const root = repoRoot();
   const schemaDir = path.resolve(root, opts.schemas);
 
@@ -192,6 +225,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const t = countPlan(p.plan).terraform;
     // The plan exactly as terraform prints it (sensitive values already masked by terraform).
     if (!opts.quiet) process.stdout.write(p.raw.stdout.endsWith("\n") ? p.raw.stdout : `${p.raw.stdout}\n`);
+    for (const w of p.diagnostics.filter((d) => d.severity === "warning")) console.error(`warning: ${w.summary}${w.detail ? ` — ${w.detail.split("\n")[0]}` : ""}`);
     console.log(`plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`);
     console.log(`wrote ${rel(root, p.planJsonPath)} and ${rel(root, p.planMdPath)}`);
     return 0;

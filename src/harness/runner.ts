@@ -9,7 +9,7 @@ import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
-import { renderPlanMarkdown, PlanJson } from "./summary";
+import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 
 export interface TerraformResult {
   readonly code: number;
@@ -94,6 +94,17 @@ export interface OfflineSessionProps {
   readonly vars?: Readonly<Record<string, unknown>>;
   /** Stand-ins for what data sources read (see OfflineServerProps.dataSources). */
   readonly dataSources?: DataSourceFixtures;
+  /** Keep the stack's remote backend (see PrepareWorkDirProps.keepBackend). */
+  readonly keepBackend?: boolean;
+  /** Extra environment for terraform, e.g. PG_CONN_STR for a kept pg backend. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Hold each resource's apply this long (see OfflineServerProps.applyDelayMs). */
+  readonly applyDelayMs?: number;
+}
+
+export interface ApplyOptions {
+  /** How long to wait for the state lock (`-lock-timeout`), e.g. "60s". @default terraform's: fail at once */
+  readonly lockTimeout?: string;
 }
 
 export interface ValidateResult {
@@ -105,6 +116,8 @@ export interface ValidateResult {
 
 export interface PlanResult {
   readonly plan: PlanJson;
+  /** Warnings (and errors) Terraform reported while planning; plan.md carries the warnings. */
+  readonly diagnostics: PlanDiagnostic[];
   readonly planJsonPath: string;
   readonly planMdPath: string;
   readonly markdown: string;
@@ -138,6 +151,7 @@ export class OfflineSession {
       workDir: this.props.workDir,
       stripProvisioners: this.props.stripProvisioners,
       vars: this.props.vars,
+      keepBackend: this.props.keepBackend,
     });
     const served = new Set(Object.keys(this.server.reattach));
     const missing = next.providerSources.map(normaliseAddress).filter((a) => !served.has(a));
@@ -151,6 +165,7 @@ export class OfflineSession {
       workDir: props.workDir,
       stripProvisioners: props.stripProvisioners,
       vars: props.vars,
+      keepBackend: props.keepBackend,
     });
     const providers = props.providers ?? loadRecordedProviders({ dir: props.schemaDir ?? "schemas" });
     const served = new Set(providers.map((p) => p.address));
@@ -160,8 +175,8 @@ export class OfflineSession {
         `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
       );
     }
-    const server = await startOfflineServer({ providers, dataSources: props.dataSources });
-    const env = offlineEnv(prepared.workDir, server.reattachJson);
+    const server = await startOfflineServer({ providers, dataSources: props.dataSources, applyDelayMs: props.applyDelayMs });
+    const env = { ...offlineEnv(prepared.workDir, server.reattachJson), ...props.env };
     return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
   }
 
@@ -203,24 +218,45 @@ export class OfflineSession {
     return { valid: parsed.valid, errorCount: parsed.error_count, diagnostics: parsed.diagnostics, raw };
   }
 
-  /** `terraform plan -out`, then plan.json (terraform show -json) and plan.md beside it. */
+  /**
+   * `terraform plan -json -out` (its machine-readable lines carry the warnings), then plan.json
+   * (terraform show -json) and plan.md beside it. `raw` is the plan as terraform shows it to people.
+   */
   async plan(opts: { title?: string } = {}): Promise<PlanResult> {
     await this.ensureInit();
-    const raw = await this.must(["plan", "-input=false", "-no-color", "-out=tfplan", ...this.prepared.varArgs]);
+    const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
+    const diagnostics = diagnosticsFromJsonLines(planned.stdout);
+    if (planned.code !== 0) {
+      const errors = diagnostics.filter((d) => d.severity === "error").map((d) => `Error: ${d.summary}${d.detail ? `\n${d.detail}` : ""}`);
+      throw new Error(`terraform plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
+    }
+    const raw = await this.must(["show", "-no-color", "tfplan"]);
     const shown = await this.must(["show", "-json", "tfplan"]);
     // Review copies never hold sensitive values (terraform prints them in clear in -json output).
     const plan = redactPlanJson(JSON.parse(shown.stdout)) as PlanJson;
     const planJsonPath = path.join(this.workDir, "plan.json");
     fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
-    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json" });
+    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics });
     const planMdPath = path.join(this.workDir, "plan.md");
     fs.writeFileSync(planMdPath, markdown);
-    return { plan, planJsonPath, planMdPath, markdown, raw };
+    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw };
   }
 
-  async apply(): Promise<TerraformResult> {
+  /** Arguments of an offline apply, for callers that want the result even when it fails. */
+  applyArgs(opts: ApplyOptions = {}): string[] {
+    return [
+      "apply",
+      "-input=false",
+      "-no-color",
+      "-auto-approve",
+      ...(opts.lockTimeout ? [`-lock-timeout=${opts.lockTimeout}`] : []),
+      ...this.prepared.varArgs,
+    ];
+  }
+
+  async apply(opts: ApplyOptions = {}): Promise<TerraformResult> {
     await this.ensureInit();
-    return this.must(["apply", "-input=false", "-no-color", "-auto-approve", ...this.prepared.varArgs]);
+    return this.must(this.applyArgs(opts));
   }
 
   async close(): Promise<void> {

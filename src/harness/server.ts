@@ -29,6 +29,11 @@ export interface OfflineServerProps {
    * tailnet's current policy for `tailscale_acl`). Attributes not given get placeholders.
    */
   readonly dataSources?: DataSourceFixtures;
+  /**
+   * Answer each ApplyResourceChange only after this many milliseconds, so an apply holds its state
+   * lock long enough for a second one to meet it (lock tests). @default 0
+   */
+  readonly applyDelayMs?: number;
 }
 
 /** Data source type → attribute → value. */
@@ -261,8 +266,12 @@ export async function startOfflineServer(props: OfflineServerProps): Promise<Off
       const server = new grpc.Server();
       const impl: grpc.UntypedServiceImplementation = {};
       for (const [name, fn] of Object.entries(handlers(new OfflineProvider(rp, props.dataSources), calls))) {
-        impl[name] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-          cb(null, fn(call.request));
+        const delay = name === "ApplyResourceChange" ? (props.applyDelayMs ?? 0) : 0;
+        impl[name] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          const reply = fn(call.request);
+          if (delay > 0) setTimeout(() => cb(null, reply), delay);
+          else cb(null, reply);
+        };
       }
       server.addService(service, impl);
       await new Promise<void>((resolve, reject) =>

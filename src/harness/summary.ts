@@ -1,6 +1,8 @@
 /**
- * Review summary of a plan (`terraform show -json` output) for a pull request: counts per action,
- * per resource type and per address, with sensitive values masked. Pure functions.
+ * Review summary of a plan (`terraform show -json` output) for a pull request. It opens with what a
+ * reviewer must not miss (replacements, deletions, in-place region migrations, tailnet policy and
+ * key changes, VPN connections replaced, Terraform's warnings), then counts per action, per resource
+ * type and per address, with sensitive values masked. Pure functions.
  */
 
 export type Action = "create" | "update" | "replace" | "destroy" | "read" | "no-op" | "forget";
@@ -54,6 +56,24 @@ export function classifyActions(actions: readonly string[]): Action {
     default:
       throw new Error(`unrecognised plan actions [${a}]`);
   }
+}
+
+/** Diagnostics from the lines of `terraform plan -json` (Terraform's machine-readable UI). */
+export function diagnosticsFromJsonLines(text: string): PlanDiagnostic[] {
+  const out: PlanDiagnostic[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let msg: { type?: string; diagnostic?: { severity?: string; summary?: string; detail?: string; address?: string } };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const d = msg.diagnostic;
+    if (msg.type !== "diagnostic" || !d?.summary || (d.severity !== "warning" && d.severity !== "error")) continue;
+    out.push({ severity: d.severity, summary: d.summary, ...(d.detail ? { detail: d.detail } : {}), ...(d.address ? { address: d.address } : {}) });
+  }
+  return out;
 }
 
 export interface ActionCounts {
@@ -176,11 +196,135 @@ function changeDetails(rc: ResourceChangeJson, action: Action): string {
   return "";
 }
 
+// ---------------------------------------------------------------------------------------------
+// what a reviewer must not miss
+
+export type ReviewFlagKind = "replace" | "destroy" | "region-migration" | "tailnet-policy" | "tailnet-key" | "vpn-connection";
+
+export interface ReviewFlag {
+  readonly kind: ReviewFlagKind;
+  readonly address: string;
+  /** One line saying what happens, without values Terraform marks sensitive. */
+  readonly text: string;
+}
+
+/** A warning (or other diagnostic) Terraform printed while planning (`terraform plan -json`). */
+export interface PlanDiagnostic {
+  readonly severity: "warning" | "error";
+  readonly summary: string;
+  readonly detail?: string;
+  /** Where in the configuration, when Terraform says. */
+  readonly address?: string;
+}
+
+const KIND_TITLE: Record<ReviewFlagKind, string> = {
+  replace: "Replaced (destroyed and created again)",
+  destroy: "Destroyed",
+  "region-migration": "Moved to another region in place",
+  "tailnet-policy": "Tailnet policy file changes",
+  "tailnet-key": "Tailnet auth keys change",
+  "vpn-connection": "AWS VPN connections or their tunnels change",
+};
+const KIND_ORDER = Object.keys(KIND_TITLE) as ReviewFlagKind[];
+
+const plainValue = (v: unknown, sensitive: unknown) => (anySensitive(sensitive) ? "(sensitive value)" : JSON.stringify(v));
+
+/** What a reviewer must not miss in a plan, in a stable order (by kind, then address). */
+export function reviewFlags(plan: PlanJson): ReviewFlag[] {
+  const flags: ReviewFlag[] = [];
+  for (const rc of plan.resource_changes ?? []) {
+    if (rc.mode !== "managed") continue;
+    const action = classifyActions(rc.change.actions);
+    if (action === "no-op" || action === "read") continue;
+    const c = rc.change;
+    const before = (c.before ?? {}) as Record<string, unknown>;
+    const after = (c.after ?? {}) as Record<string, unknown>;
+    const add = (kind: ReviewFlagKind, text: string) => flags.push({ kind, address: rc.address, text });
+    if (action === "replace") {
+      const forcing = [...new Set((c.replace_paths ?? []).map((p) => String(p[0])))].sort();
+      const order = c.actions[0] === "create" ? "the new one is created first" : "destroyed first, then created";
+      add("replace", `${forcing.length ? `forced by ${forcing.join(", ")}` : "replacement requested"}; ${order}`);
+    }
+    if (action === "destroy") add("destroy", "destroyed");
+    if (rc.type === "linode_instance" && action === "update" && "region" in after && before.region !== after.region) {
+      const from = plainValue(before.region, child(c.before_sensitive, "region"));
+      const to = child(c.after_unknown, "region") === true ? "(known after apply)" : plainValue(after.region, child(c.after_sensitive, "region"));
+      add("region-migration", `migrates from ${from} to ${to} in place: the running node is moved (downtime), keeping its label and disks`);
+    }
+    if (rc.type === "tailscale_acl") {
+      add("tailnet-policy", action === "create"
+        ? "created: writes the whole tailnet policy file (every device's access follows it)"
+        : `${action}: the tailnet policy file is rewritten (every device's access follows it)`);
+    }
+    if (rc.type === "tailscale_tailnet_key") {
+      const what: Record<string, string> = {
+        create: "minted (the key is sensitive and kept in state)",
+        replace: "replaced by a new key",
+        destroy: "revoked",
+        update: "updated",
+        forget: "forgotten (left in the tailnet, dropped from state)",
+      };
+      add("tailnet-key", what[action] ?? action);
+    }
+    if (rc.type === "aws_vpn_connection") {
+      if (action === "replace" || action === "destroy") {
+        add("vpn-connection", `${action === "replace" ? "replaced: new tunnel outside addresses and pre-shared keys" : "destroyed: both tunnels go down"}; the routers' IPsec and BGP settings must follow`);
+      } else if (action === "update") {
+        const tunnels = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+          .filter((k) => /^tunnel[12]_/.test(k) && JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null))
+          .sort();
+        if (tunnels.length) add("vpn-connection", `tunnel options change in place (${tunnels.join(", ")}): AWS rebuilds those tunnel endpoints, which drops them for minutes`);
+      }
+    }
+  }
+  return flags.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.address.localeCompare(b.address));
+}
+
+/** At most this many addresses per kind of flag; the rest are counted. */
+const MAX_LISTED = 10;
+
+function renderReviewFirst(flags: readonly ReviewFlag[], warnings: readonly PlanDiagnostic[]): string[] {
+  const lines = ["### Review first", ""];
+  if (flags.length === 0 && warnings.length === 0) {
+    lines.push("Nothing that needs special attention: no replacement, deletion, region migration, tailnet policy or key change, VPN connection change, or Terraform warning.", "");
+    return lines;
+  }
+  for (const kind of KIND_ORDER) {
+    const of = flags.filter((f) => f.kind === kind);
+    if (of.length === 0) continue;
+    lines.push(`- **${KIND_TITLE[kind]}: ${of.length}**`);
+    for (const f of of.slice(0, MAX_LISTED)) lines.push(`  - \`${cell(f.address)}\`: ${cell(f.text)}`);
+    if (of.length > MAX_LISTED) lines.push(`  - … and ${of.length - MAX_LISTED} more (see By address)`);
+  }
+  if (warnings.length) lines.push(`- **Terraform warnings: ${warnings.length}** (listed below)`);
+  lines.push("");
+  return lines;
+}
+
+const MAX_DETAIL = 600;
+
+function renderWarnings(warnings: readonly PlanDiagnostic[]): string[] {
+  if (warnings.length === 0) return [];
+  const lines = ["### Terraform warnings", ""];
+  for (const w of warnings) {
+    const where = w.address ? ` (\`${w.address}\`)` : "";
+    lines.push(`- **${w.summary.replace(/\r?\n/g, " ")}**${where}`);
+    if (w.detail) {
+      const d = w.detail.length > MAX_DETAIL ? `${w.detail.slice(0, MAX_DETAIL - 1)}…` : w.detail;
+      lines.push(...d.split(/\r?\n/).filter((l) => l.trim() !== "").map((l) => `  > ${l}`));
+    }
+  }
+  lines.push("");
+  return lines;
+}
+
 export interface RenderPlanProps {
   /** Heading of the summary. */
   readonly title: string;
   /** Relative path of the plan JSON the summary was made from (shown as a reference). */
   readonly planJson?: string;
+  /** Diagnostics Terraform printed while planning; the warnings among them are carried. */
+  readonly diagnostics?: readonly PlanDiagnostic[];
 }
 
 const ORDER: Action[] = ["create", "update", "replace", "destroy", "read", "forget"];
@@ -196,6 +340,8 @@ export function renderPlanMarkdown(plan: PlanJson, props: RenderPlanProps): stri
   const src = [`Terraform ${plan.terraform_version ?? "?"}`, "offline provider server (recorded schemas, no credentials)"];
   if (props.planJson) src.push(`from \`${props.planJson}\``);
   lines.push(src.join(" · "), "");
+  const warnings = (props.diagnostics ?? []).filter((d) => d.severity === "warning");
+  lines.push(...renderReviewFirst(reviewFlags(plan), warnings));
   const t = counts.terraform;
   lines.push(`**Plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy.** (Terraform's count: a replacement is one add and one destroy.)`, "");
   lines.push("| create | update in place | replace | destroy | unchanged | data reads |", "|---:|---:|---:|---:|---:|---:|");
@@ -234,5 +380,6 @@ export function renderPlanMarkdown(plan: PlanJson, props: RenderPlanProps): stri
     }
     lines.push("");
   }
+  lines.push(...renderWarnings(warnings));
   return lines.join("\n");
 }

@@ -37,6 +37,12 @@ export interface PrepareWorkDirProps {
   readonly stripProvisioners?: boolean;
   /** Variable values to set in addition to the generated fakes (e.g. `{ regions: [...] }`). */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /**
+   * Keep the stack's own remote backend (s3, pg) instead of a local state file in the work dir, so
+   * offline applies go through that backend's state storage and locking (the pg lock test does).
+   * A local backend is never kept: its path points outside the work dir. @default false
+   */
+  readonly keepBackend?: boolean;
 }
 
 export interface PreparedWorkDir {
@@ -60,6 +66,8 @@ export function requiredProviderSources(config: TfJson): string[] {
   const rp = config.terraform?.required_providers ?? {};
   return Object.entries(rp)
     .map(([local, v]) => (typeof v === "string" ? `hashicorp/${local}` : v.source ?? `hashicorp/${local}`))
+    // A bare type ("null", as @cdktf/provider-null writes it) means hashicorp/<type> to Terraform.
+    .map((s) => (s.includes("/") ? s : `hashicorp/${s}`))
     .map((s) => s.toLowerCase())
     .sort();
 }
@@ -83,12 +91,19 @@ const FAKE_PUBLIC_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9mZmxpbmVGYWtlS2V5T25seUZvclBsYW5zMDAwMDAwMDA offline-fake-key\n";
 
 /** Pure rewrite of the synthesized config for offline use. */
-export function offlineConfig(src: TfJson, opts: { stripProvisioners?: boolean } = {}): TfJson {
+export function offlineConfig(src: TfJson, opts: { stripProvisioners?: boolean; keepBackend?: boolean } = {}): TfJson {
   const config = JSON.parse(JSON.stringify(src)) as TfJson;
   config.terraform = { ...(config.terraform ?? {}) };
   delete config.terraform.cloud;
-  // State lives in the work dir, whatever backend the stack declares.
-  config.terraform.backend = { local: { path: WORK_STATE } };
+  if (opts.keepBackend) {
+    const kinds = Object.keys(config.terraform.backend ?? {});
+    if (kinds.length !== 1 || kinds[0] === "local") {
+      throw new Error(`keepBackend: the stack's backend is ${kinds.join(", ") || "none"}; only a remote backend (s3, pg) can be kept`);
+    }
+  } else {
+    // State lives in the work dir, whatever backend the stack declares.
+    config.terraform.backend = { local: { path: WORK_STATE } };
+  }
   if (opts.stripProvisioners) {
     for (const byName of Object.values(config.resource ?? {})) {
       for (const res of Object.values(byName)) {
@@ -106,7 +121,7 @@ export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
   }
   const src = JSON.parse(fs.readFileSync(props.configPath, "utf8")) as TfJson;
   fs.mkdirSync(props.workDir, { recursive: true });
-  const config = offlineConfig(src, { stripProvisioners: props.stripProvisioners });
+  const config = offlineConfig(src, { stripProvisioners: props.stripProvisioners, keepBackend: props.keepBackend });
   fs.writeFileSync(path.join(props.workDir, WORK_CONFIG), JSON.stringify(config, null, 2) + "\n");
   fs.writeFileSync(path.join(props.workDir, WORK_CLI_CONFIG), "# empty: offline runs ignore the user's CLI config\n");
 

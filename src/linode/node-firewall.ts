@@ -1,7 +1,7 @@
 import { TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Firewall, FirewallInbound } from "../../.gen/providers/linode/firewall";
-import { fail, requireCidr, requireIntegerInRange, requireLinodeLabel } from "../validation";
+import { fail, requireCidr, requireIntegerInRange, requireLinodeLabel, requireNotEverywhere } from "../validation";
 
 export interface NodeFirewallProps {
   /** Firewall label (Linode label rules, at most 32 characters). */
@@ -10,6 +10,8 @@ export interface NodeFirewallProps {
   readonly labelField?: string;
   /** Source networks allowed to reach SSH (tcp/22). Empty means no SSH rule at all. */
   readonly sshSourceCidrs: readonly string[];
+  /** Accept 0.0.0.0/0 or ::/0 in `sshSourceCidrs` (SSH from the whole internet). @default false */
+  readonly allowSshFromAnywhere?: boolean;
   /** UDP port peers use for direct WireGuard paths. @default 41641 (tailscaled's default) */
   readonly tailscaleUdpPort?: number;
   /** Accept ICMP/ICMPv6 from anywhere (ping, path MTU discovery). @default true */
@@ -37,7 +39,10 @@ export class NodeFirewall extends Construct {
     requireIntegerInRange("firewall.tailscaleUdpPort", port, 1, 65535);
     // A literal list is checked here; a variable's list is checked by its own validation block.
     const cidrsAreToken = Token.isUnresolved(props.sshSourceCidrs);
-    if (!cidrsAreToken) props.sshSourceCidrs.forEach((c, i) => requireCidr(`firewall.sshSourceCidrs[${i}]`, c));
+    if (!cidrsAreToken) {
+      props.sshSourceCidrs.forEach((c, i) => requireCidr(`firewall.sshSourceCidrs[${i}]`, c));
+      requireNotEverywhere("firewall.sshSourceCidrs", props.sshSourceCidrs, { prop: "allowSshFromAnywhere", allowed: props.allowSshFromAnywhere });
+    }
 
     const everywhere = { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] };
     // Linode wants IPv4 and IPv6 sources in separate lists; a runtime list is split by Terraform.

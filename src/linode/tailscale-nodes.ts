@@ -10,6 +10,8 @@ import {
   requireLinodeLabel,
   requireIntegerInRange,
   requireNonEmpty,
+  requireOneOf,
+  requireOnlyInModes,
   requireRegion,
   requireTailscaleTag,
   requireUnique,
@@ -110,9 +112,11 @@ export class TailscaleNodes extends Construct {
     const image = props.image ?? "linode/ubuntu24.04";
     const defaultType = props.instanceType ?? "g6-standard-2";
     const delivery = props.delivery ?? "remote-exec";
-    if (delivery !== "remote-exec" && delivery !== "cloud-init") {
-      fail("delivery", `${JSON.stringify(delivery)} is not "remote-exec" or "cloud-init"`);
-    }
+    requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
+    requireOnlyInModes(
+      { field: "delivery", value: delivery, appliesTo: ["remote-exec"], why: "cloud-init delivery never connects over SSH" },
+      { sshPrivateKey: props.sshPrivateKey === undefined ? undefined : "(sensitive)", sshAgent: props.sshAgent },
+    );
     const distro = distroForImage(image);
     props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
     if (delivery === "remote-exec" && !props.authorizedKeys) {
@@ -244,7 +248,7 @@ export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInf
 /** Conservative ceiling for base64 user data; cloud providers commonly cap user data at 16 KiB. */
 export const USER_DATA_LIMIT_BYTES = 16384;
 
-function requireUserDataFits(script: string): void {
+export function requireUserDataFits(script: string): void {
   // Slots are replaced by longer expressions' values at plan time; 256 bytes of headroom covers a key and a name.
   const size = Math.ceil((gzipSync(script, { level: 9 }).length + 256) / 3) * 4;
   if (size > USER_DATA_LIMIT_BYTES) {

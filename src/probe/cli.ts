@@ -4,6 +4,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
+import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
+import { didYouMean } from "../validation";
 import { articleTokyoRun } from "./article-run";
 import { findNode, parseInventory, parseProbeAccess, parseTerraformOutputs, ProbeAccess } from "./inventory";
 import { preflight } from "./preflight";
@@ -52,6 +54,8 @@ Output:
 
 export class UsageError extends Error {}
 
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
 export interface CliArgs {
   from?: string;
   allPairs: boolean;
@@ -85,159 +89,129 @@ function num(flag: string, v: string, integer: boolean): number {
   return n;
 }
 
-export function parseArgs(argv: readonly string[]): CliArgs {
-  const a: CliArgs = {
-    allPairs: false,
-    article: false,
-    transport: "ssh",
-    probe: {},
-    formats: ["md"],
-    report: {},
-    strict: false,
-    quiet: false,
-    terraformBin: "terraform",
-    help: false,
-  };
-  const probe: Record<string, unknown> = {};
-  const report: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "--help":
-      case "-h":
-        a.help = true;
-        break;
-      case "--from":
-        a.from = value();
-        break;
-      case "--all-pairs":
-        a.allPairs = true;
-        break;
-      case "--inventory":
-        a.inventory = value();
-        break;
-      case "--stack-dir":
-        a.stackDir = value();
-        break;
-      case "--replay":
-        a.replay = value();
-        break;
-      case "--article":
-        a.article = true;
-        break;
-      case "--transport": {
-        const v = value();
-        if (v !== "ssh" && v !== "netns") throw new UsageError(`--transport: expected ssh or netns, got "${v}"`);
-        a.transport = v;
-        break;
+/** Every option, as node's util.parseArgs takes them (numbers are parsed and checked below). */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  from: { type: "string" },
+  "all-pairs": { type: "boolean" },
+  inventory: { type: "string" },
+  "stack-dir": { type: "string" },
+  replay: { type: "string" },
+  article: { type: "boolean" },
+  transport: { type: "string" },
+  "ssh-user": { type: "string" },
+  "ssh-key": { type: "string" },
+  "ssh-port": { type: "string" },
+  "ssh-via": { type: "string" },
+  "ssh-program": { type: "string" },
+  "ssh-connect-timeout": { type: "string" },
+  "ping-count": { type: "string" },
+  "ping-interval": { type: "string" },
+  "ping-wait": { type: "string" },
+  "tailscale-ping-count": { type: "string" },
+  "iperf-duration": { type: "string" },
+  "iperf-omit": { type: "string" },
+  "iperf-parallel": { type: "string" },
+  "iperf-reverse": { type: "boolean" },
+  "iperf-port": { type: "string" },
+  "iperf-retries": { type: "string" },
+  "iperf-server": { type: "string" },
+  concurrency: { type: "string" },
+  self: { type: "boolean" },
+  "no-self": { type: "boolean" },
+  format: { type: "string" },
+  out: { type: "string" },
+  "out-dir": { type: "string" },
+  "warn-factor": { type: "string" },
+  "warn-min-excess-ms": { type: "string" },
+  strict: { type: "boolean" },
+  quiet: { type: "boolean" },
+  "terraform-bin": { type: "string" },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** util.parseArgs with its errors turned into one line that names the option (and a near miss). */
+export function parseOptions<O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O, allowPositionals = false) {
+  try {
+    return nodeParseArgs({ args: [...argv], options, strict: true, allowPositionals });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const opt = /'(?:-\w, )?(--?[^' ]+)/.exec(err.message)?.[1] ?? "";
+    switch (err.code) {
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+        const names = Object.keys(options).map((n) => `--${n}`);
+        const hint = didYouMean(opt, names);
+        throw new UsageError(`unknown option "${opt}"${hint ? ` (${hint.replace(/^Did/, "did")})` : ""} (see --help)`);
       }
-      case "--ssh-user":
-        a.sshUser = value();
-        break;
-      case "--ssh-key":
-        a.sshKey = value();
-        break;
-      case "--ssh-port":
-        a.sshPort = num(flag, value(), true);
-        break;
-      case "--ssh-via": {
-        const v = value();
-        if (v !== "public" && v !== "tailnet") throw new UsageError(`--ssh-via: expected public or tailnet, got "${v}"`);
-        a.sshVia = v;
-        break;
-      }
-      case "--ssh-program":
-        a.sshProgram = value();
-        break;
-      case "--ssh-connect-timeout":
-        a.sshConnectTimeoutS = num(flag, value(), true);
-        break;
-      case "--ping-count":
-        probe.pingCount = num(flag, value(), true);
-        break;
-      case "--ping-interval":
-        probe.pingIntervalS = num(flag, value(), false);
-        break;
-      case "--ping-wait":
-        probe.pingWaitS = num(flag, value(), true);
-        break;
-      case "--tailscale-ping-count":
-        probe.tailscalePingCount = num(flag, value(), true);
-        break;
-      case "--iperf-duration":
-        probe.iperfDurationS = num(flag, value(), true);
-        break;
-      case "--iperf-omit":
-        probe.iperfOmitS = num(flag, value(), true);
-        break;
-      case "--iperf-parallel":
-        probe.iperfParallel = num(flag, value(), true);
-        break;
-      case "--iperf-reverse":
-        probe.iperfReverse = true;
-        break;
-      case "--iperf-port":
-        probe.iperfPort = num(flag, value(), true);
-        break;
-      case "--iperf-retries":
-        probe.iperfRetries = num(flag, value(), true);
-        break;
-      case "--iperf-server": {
-        const v = value();
-        if (v !== "external" && v !== "managed") throw new UsageError(`--iperf-server: expected external or managed, got "${v}"`);
-        probe.iperfServer = v;
-        break;
-      }
-      case "--concurrency":
-        probe.concurrency = num(flag, value(), true);
-        break;
-      case "--self":
-        probe.includeSelf = true;
-        break;
-      case "--no-self":
-        probe.includeSelf = false;
-        break;
-      case "--format": {
-        const list = value().split(",").map((s) => s.trim()).filter(Boolean);
-        for (const fmt of list) {
-          if (!(FORMATS as readonly string[]).includes(fmt)) {
-            throw new UsageError(`--format: "${fmt}" is not one of ${FORMATS.join(", ")}`);
-          }
-        }
-        if (!list.length) throw new UsageError("--format: empty");
-        a.formats = [...new Set(list)] as Format[];
-        break;
-      }
-      case "--out":
-        a.out = value();
-        break;
-      case "--out-dir":
-        a.outDir = value();
-        break;
-      case "--warn-factor":
-        report.warnFactor = num(flag, value(), false);
-        break;
-      case "--warn-min-excess-ms":
-        report.warnMinExcessMs = num(flag, value(), false);
-        break;
-      case "--strict":
-        a.strict = true;
-        break;
-      case "--quiet":
-        a.quiet = true;
-        break;
-      case "--terraform-bin":
-        a.terraformBin = value();
-        break;
+      case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+        throw new UsageError(`${opt} needs a value`);
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+        throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(err.message)?.[1] ?? "")} (options start with --; see --help)`);
       default:
-        throw new UsageError(`unknown option "${flag}" (see --help)`);
+        throw new UsageError(err.message);
     }
   }
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const { values: v } = parseOptions(argv, OPTIONS);
+  const oneOf = <T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected ${allowed.join(" or ")}, got "${value}"`);
+    return value as T;
+  };
+  const int = (name: keyof typeof OPTIONS) => (v[name] === undefined ? undefined : num(`--${name}`, v[name] as string, true));
+  const real = (name: keyof typeof OPTIONS) => (v[name] === undefined ? undefined : num(`--${name}`, v[name] as string, false));
+  const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as T;
+  let formats: Format[] = ["md"];
+  if (v.format !== undefined) {
+    const list = v.format.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const fmt of list) {
+      if (!(FORMATS as readonly string[]).includes(fmt)) throw new UsageError(`--format: "${fmt}" is not one of ${FORMATS.join(", ")}`);
+    }
+    if (!list.length) throw new UsageError("--format: empty");
+    formats = [...new Set(list)] as Format[];
+  }
+  if (v.self && v["no-self"]) throw new UsageError("--self and --no-self exclude each other");
+  const a: CliArgs = {
+    from: v.from,
+    allPairs: v["all-pairs"] ?? false,
+    inventory: v.inventory,
+    stackDir: v["stack-dir"],
+    replay: v.replay,
+    article: v.article ?? false,
+    transport: oneOf("--transport", v.transport, ["ssh", "netns"] as const) ?? "ssh",
+    sshUser: v["ssh-user"],
+    sshKey: v["ssh-key"],
+    sshPort: int("ssh-port"),
+    sshVia: oneOf("--ssh-via", v["ssh-via"], ["public", "tailnet"] as const),
+    sshConnectTimeoutS: int("ssh-connect-timeout"),
+    sshProgram: v["ssh-program"],
+    probe: {},
+    formats,
+    out: v.out,
+    outDir: v["out-dir"],
+    report: {},
+    strict: v.strict ?? false,
+    quiet: v.quiet ?? false,
+    terraformBin: v["terraform-bin"] ?? "terraform",
+    help: v.help ?? false,
+  };
+  const probe = defined({
+    concurrency: int("concurrency"),
+    pingCount: int("ping-count"),
+    pingIntervalS: real("ping-interval"),
+    pingWaitS: int("ping-wait"),
+    tailscalePingCount: int("tailscale-ping-count"),
+    iperfDurationS: int("iperf-duration"),
+    iperfOmitS: int("iperf-omit"),
+    iperfParallel: int("iperf-parallel"),
+    iperfReverse: v["iperf-reverse"] || undefined,
+    iperfPort: int("iperf-port"),
+    iperfRetries: int("iperf-retries"),
+    iperfServer: oneOf("--iperf-server", v["iperf-server"], ["external", "managed"] as const),
+    includeSelf: v.self ? true : v["no-self"] ? false : undefined,
+  });
+  const report = defined({ warnFactor: real("warn-factor"), warnMinExcessMs: real("warn-min-excess-ms") });
   a.probe = probe as ProbeOptions;
   a.report = report as ReportOptions;
   if (a.help) return a;

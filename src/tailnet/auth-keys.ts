@@ -13,8 +13,11 @@ export type NodeAuthKeySource =
 
 export interface NodeAuthKeysProps {
   readonly source: NodeAuthKeySource;
-  /** The node map the mesh iterates over; managed keys use the same keys, so they come and go with nodes. */
-  readonly nodes: TerraformIterator;
+  /**
+   * The node map the mesh iterates over; managed keys use the same keys, so they come and go with
+   * nodes. Omit it for a single key (no for_each), e.g. for one router.
+   */
+  readonly nodes?: TerraformIterator;
   /** Tags the keys carry (managed keys only). */
   readonly tags: readonly string[];
   /** Key description shown in the admin console (forces a new key when changed). @default "mesh node bootstrap" */
@@ -26,7 +29,10 @@ export interface NodeAuthKeysProps {
 export class NodeAuthKeys extends Construct {
   /** The managed key resource (for_each over nodes); undefined for a pre-made key. Escape hatch. */
   public readonly keys?: TailnetKey;
-  /** Expression for the current node's key, valid inside a resource iterating over the same nodes. */
+  /**
+   * Expression for the current node's key, valid inside a resource iterating over the same nodes
+   * (the one key's expression when `nodes` is omitted).
+   */
   public readonly keyForEachNode: string;
 
   constructor(scope: Construct, id: string, props: NodeAuthKeysProps) {
@@ -57,6 +63,6 @@ export class NodeAuthKeys extends Construct {
       ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
     });
     this.keys.overrideLogicalId(name);
-    this.keyForEachNode = `\${tailscale_tailnet_key.${name}[each.key].key}`;
+    this.keyForEachNode = props.nodes ? `\${tailscale_tailnet_key.${name}[each.key].key}` : `\${tailscale_tailnet_key.${name}.key}`;
   }
 }

@@ -36,3 +36,12 @@ export function hclQuotedTemplate(templateText: string): string {
     .replace(/\t/g, "\\t");
   return `"${escaped}"`;
 }
+
+/**
+ * `${base64gzip("<template>")}`: user data that cloud-init unpacks, built as an expression by hand
+ * because cdktf's Fn helpers refuse literal text containing `${`. `templateText` is already escaped
+ * (fillTemplateSlots), so its slots stay live.
+ */
+export function base64gzipTemplate(templateText: string): string {
+  return `\${base64gzip(${hclQuotedTemplate(templateText)})}`;
+}

@@ -3,15 +3,27 @@
  * with the field's path and says what is allowed, so bad input stops `cdktf synth`, never `apply`.
  */
 import { isIPv4, isIPv6 } from "net";
-import { LINODE_REGIONS, findRegion } from "../catalog/regions";
+import { findPlan, planIds } from "../catalog/plans";
+import { findRegion, regionSlugs, regionsInCity } from "../catalog/regions";
+import { didYouMean, naturalSort, sentences, suggestion } from "./suggest";
+
+export { didYouMean, nearMisses, naturalSort, sentences, suggestion } from "./suggest";
 
 export class ValidationError extends Error {
   constructor(
     public readonly field: string,
-    detail: string,
+    public readonly detail: string,
   ) {
     super(`${field}: ${detail}`);
     this.name = "ValidationError";
+  }
+
+  /**
+   * The message as the user should read it. cdktf rewrites `message` when the error is thrown while
+   * it resolves a Lazy value ("Resolution error: …" plus a creation stack); field and detail stay.
+   */
+  get userMessage(): string {
+    return `${this.field}: ${this.detail}`;
   }
 }
 
@@ -21,9 +33,25 @@ export function fail(field: string, detail: string): never {
 
 const show = (v: unknown) => JSON.stringify(v);
 
+/** A value as it goes in a one-line message: JSON, shortened; objects that don't serialise are "{…}". */
+export function brief(v: unknown, max = 60): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return typeof v === "object" && v !== null ? "{…}" : String(v);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 export function requireRegion(field: string, slug: string): void {
   if (typeof slug !== "string" || !findRegion(slug)) {
-    fail(field, `unknown Linode region ${show(slug)}; valid regions: ${LINODE_REGIONS.map((r) => r.slug).join(", ")}`);
+    const slugs = naturalSort(regionSlugs());
+    const label = (s: string) => findRegion(s)?.label;
+    // A near-miss slug first; else a city name given for a slug ("tokyo").
+    const hint = didYouMean(slug, slugs, label) || (typeof slug === "string" ? suggestion(naturalSort(regionsInCity(slug)), label) : "");
+    fail(field, sentences(`unknown Linode region ${show(slug)}.`, hint, `Valid regions: ${slugs.join(", ")}.`));
   }
 }
 
@@ -107,11 +135,11 @@ export function ipv6ToBigInt(addr: string): bigint {
   return [...headParts, ...fill, ...tailParts].reduce((acc, h) => (acc << 16n) | BigInt(parseInt(h, 16)), 0n);
 }
 
-/** Linode plan IDs such as g6-standard-8, g6-nanode-1, g7-highmem-2, g1-gpu-rtx6000-1. */
-export const INSTANCE_TYPE_RULE = "a Linode plan ID like 'g6-standard-2' or 'g6-nanode-1' (g<generation>-<class>-<size>)";
+/** Linode plan IDs such as g6-standard-8 or g6-nanode-1, checked against the catalog (src/catalog/plans.ts). */
 export function requireInstanceType(field: string, type: string): void {
-  if (typeof type !== "string" || !/^g\d+-[a-z0-9]+(?:-[a-z0-9]+)*-\d+$/.test(type)) {
-    fail(field, `${show(type)} is not ${INSTANCE_TYPE_RULE}`);
+  if (typeof type !== "string" || !findPlan(type)) {
+    const ids = naturalSort(planIds());
+    fail(field, sentences(`${show(type)} is not a Linode plan ID.`, didYouMean(type, ids), `Plans: ${ids.join(", ")} (src/catalog/plans.ts).`));
   }
 }
 
@@ -124,7 +152,72 @@ export function requireIntegerInRange(field: string, value: unknown, min: number
 
 export function requireOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-    fail(field, `${show(value)} is not one of ${allowed.map(show).join(", ")}`);
+    const sorted = naturalSort(allowed);
+    fail(field, sentences(`${show(value)} is not one of ${sorted.map(show).join(", ")}.`, didYouMean(value, sorted)));
   }
   return value as T;
 }
+
+/**
+ * Options that only some modes read. Setting one under a mode that ignores it is an error rather than
+ * a silent no-op, e.g. `adminCidrs` with cloud-init delivery (which opens no SSH port at all).
+ * `options` maps each such option's field to the value given (undefined = not set).
+ */
+export function requireOnlyInModes(
+  mode: { readonly field: string; readonly value: string; readonly appliesTo: readonly string[]; readonly why?: string },
+  options: Readonly<Record<string, unknown>>,
+): void {
+  if (mode.appliesTo.includes(mode.value)) return;
+  const set = Object.keys(options).filter((k) => options[k] !== undefined).sort();
+  if (set.length === 0) return;
+  const name = set[0];
+  const modes = mode.appliesTo.map(show).join(" or ");
+  fail(
+    name,
+    `${brief(options[name])} only applies when ${mode.field} is ${modes}; ${mode.field} is ${show(mode.value)}, which ignores it` +
+      `${mode.why ? ` (${mode.why})` : ""}: remove ${name}, or set ${mode.field} to ${modes}`,
+  );
+}
+
+/** Sources that mean "the whole internet": refused for admin access unless explicitly allowed. */
+export const EVERYWHERE_CIDRS: readonly string[] = ["0.0.0.0/0", "::/0"];
+
+/**
+ * Admin-only ports (SSH) open to the whole internet need an explicit opt-in prop; without it a literal
+ * 0.0.0.0/0 or ::/0 in the list fails, naming the prop that allows it.
+ */
+export function requireNotEverywhere(field: string, cidrs: readonly string[], optIn: { readonly prop: string; readonly allowed?: boolean }): void {
+  if (optIn.allowed) return;
+  cidrs.forEach((c, i) => {
+    const parsed = parseCidr(c);
+    if (parsed && parsed.prefix === 0) {
+      fail(`${field}[${i}]`, `${show(c)} opens SSH to the whole internet; give your admin networks instead, or set ${optIn.prop}: true to mean it`);
+    }
+  });
+}
+
+/** Who a tailnet policy rule names: autogroup:…, group:…, tag:… or a user's login (user@domain). */
+export const POLICY_SELECTOR_RULE = "autogroup:… (e.g. autogroup:admin, autogroup:member), group:…, tag:… or a user login such as alice@example.com";
+const POLICY_SELECTOR = /^(autogroup:[a-z-]+|group:[A-Za-z0-9-]+|tag:[a-z][a-z0-9-]{0,62}|[^@\s:]+@[^@\s:]+)$/;
+export function requirePolicySelector(field: string, selector: unknown): asserts selector is string {
+  if (typeof selector !== "string" || !POLICY_SELECTOR.test(selector)) {
+    fail(field, `${show(selector)} is not a policy selector (${POLICY_SELECTOR_RULE})`);
+  }
+}
+
+/** AWS region codes such as ap-northeast-1, us-east-1, eu-central-2, us-gov-west-1. */
+export const AWS_REGION_RULE = "an AWS region code such as ap-northeast-1 or us-east-1";
+export function requireAwsRegion(field: string, region: unknown): asserts region is string {
+  if (typeof region !== "string" || !/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$/.test(region)) {
+    fail(field, `${show(region)} is not ${AWS_REGION_RULE}`);
+  }
+}
+
+/** An availability zone of `region`: the region code plus one letter (ap-northeast-1a). */
+export function requireAwsAvailabilityZone(field: string, zone: unknown, region: string): asserts zone is string {
+  if (typeof zone !== "string" || !new RegExp(`^${region.replace(/-/g, "\\-")}[a-z]$`).test(zone)) {
+    fail(field, `${show(zone)} is not an availability zone of ${region} (the region code and one letter, e.g. ${region}a)`);
+  }
+}
+
+export * from "./cidr";

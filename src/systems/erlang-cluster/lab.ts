@@ -12,12 +12,12 @@
 import { spawnSync } from "child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
-import { LabDaemon, NetnsLab, labUnavailableReason, pidAlive, serviceCommand } from "../../rehearsal/netns-lab";
+import { LabDaemon, NetnsLab, labToolsUnavailable, pidAlive, serviceCommand } from "../../rehearsal/netns-lab";
 import { EPMD_UNIT, ErlangPaths, NODE_UNIT, erlangNodeFiles } from "./render";
 
 /** Why an Erlang lab cannot run here, or null. */
 export function erlangLabUnavailableReason(): string | null {
-  const base = labUnavailableReason([
+  const base = labToolsUnavailable([
     ["ip", ["-V"]],
     ["wireguard-go", ["--version"]],
     ["wg", ["--version"]],
@@ -76,7 +76,7 @@ export interface CreateErlangLabProps {
 
 /** Builds the network and writes every host's rendered files; starts nothing Erlang yet. */
 export async function createErlangLab(props: CreateErlangLabProps): Promise<ErlangLab> {
-  const lab = NetnsLab.create(props.prefix);
+  const lab = new NetnsLab(props.prefix);
   try {
     const n = props.hosts ?? 3;
     const sub = props.subnet ?? 0;
@@ -85,7 +85,8 @@ export async function createErlangLab(props: CreateErlangLabProps): Promise<Erla
     lab.bridge(bridgeNs);
     const base = Array.from({ length: n }, (_, i) => {
       const netns = lab.namespace(`n${i + 1}`);
-      lab.link(netns, "pub", bridgeNs, `p${i + 1}`);
+      lab.link({ ns: netns, dev: "pub" }, { ns: bridgeNs, dev: `p${i + 1}` });
+      lab.attach(bridgeNs, `p${i + 1}`);
       const publicIp = `100.81.${sub}.${i + 1}`;
       lab.address(netns, "pub", `${publicIp}/24`);
       return { index: i + 1, netns, publicIp, tailnetIp: `100.80.${sub}.${i + 1}`, host: `erl-lab-${i + 1}`, publicName: `pub-${i + 1}` };
@@ -186,7 +187,7 @@ export interface Listener {
 
 /** TCP listeners in the host's namespace (`ss -ltnpH`). */
 export function listeners(e: ErlangLab, h: ErlangLabHost): Listener[] {
-  const r = e.lab.exec(h.netns, ["ss", "-ltnpH"]);
+  const r = e.lab.exec(h.netns, "ss", ["-ltnpH"]);
   return (r.stdout || "")
     .split("\n")
     .filter(Boolean)
@@ -204,7 +205,8 @@ export function listeners(e: ErlangLab, h: ErlangLabHost): Listener[] {
 export function probeEval(e: ErlangLab, h: ErlangLabHost, code: string, home = h.paths.home, timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
   const r = e.lab.exec(
     h.netns,
-    ["erl", h.host.includes(".") ? "-name" : "-sname", `probe${process.pid}x${h.index}@${h.host}`, "-hidden", "-dist_listen", "false", "-start_epmd", "false", "-noshell", "-eval", code],
+    "erl",
+    [h.host.includes(".") ? "-name" : "-sname", `probe${process.pid}x${h.index}@${h.host}`, "-hidden", "-dist_listen", "false", "-start_epmd", "false", "-noshell", "-eval", code],
     { env: unitEnv(h, { HOME: home }, "erlang"), user: LAB_USER, cwd: home, timeoutMs },
   );
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
@@ -212,6 +214,6 @@ export function probeEval(e: ErlangLab, h: ErlangLabHost, code: string, home = h
 
 /** Stops every Erlang daemon of the lab (nodes first, then epmd), by pid. */
 export async function stopErlang(e: ErlangLab): Promise<void> {
-  await Promise.all(e.hosts.filter((h) => h.beam && pidAlive(h.beam.pid)).map((h) => e.lab.stop(h.beam!)));
-  await Promise.all(e.hosts.filter((h) => h.epmd && pidAlive(h.epmd.pid)).map((h) => e.lab.stop(h.epmd!)));
+  await Promise.all(e.hosts.filter((h) => h.beam && pidAlive(h.beam.pid)).map((h) => e.lab.stopAndWait(h.beam!)));
+  await Promise.all(e.hosts.filter((h) => h.epmd && pidAlive(h.epmd.pid)).map((h) => e.lab.stopAndWait(h.epmd!)));
 }

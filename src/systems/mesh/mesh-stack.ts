@@ -8,7 +8,7 @@ import { TailscaleMesh } from "./tailscale-mesh";
 import { MeshPolicyOptions } from "./mesh-policy";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
-import { fail, requireCidr, requireOneOf } from "../../validation";
+import { fail, requireCidr, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
 
 export interface MeshStackProps extends CommonStackProps {
@@ -26,8 +26,16 @@ export interface MeshStackProps extends CommonStackProps {
   readonly instanceType?: string;
   /** @default "cloud-init" (no inbound SSH at all); "remote-exec" does as the article does */
   readonly delivery?: BootstrapDelivery;
-  /** Networks allowed to SSH to public addresses (default of `var.admin_cidrs`); required for remote-exec. */
+  /**
+   * Networks allowed to SSH to public addresses (default of `var.admin_cidrs`); required for
+   * remote-exec, an error with cloud-init (which opens no SSH port).
+   */
   readonly adminCidrs?: readonly string[];
+  /**
+   * Accept 0.0.0.0/0 or ::/0 in `adminCidrs` (SSH open to the whole internet, also as a runtime value
+   * of `var.admin_cidrs`). @default false: refused at synth and by the variable's validation
+   */
+  readonly allowSshFromAnywhere?: boolean;
   /** @default "managed" (policy and per-node keys by the tailscale provider) */
   readonly authKeyMode?: "managed" | "premade";
   /** What the mesh adds to the tailnet policy (tag, admins, SSH users, probe user). */
@@ -67,12 +75,22 @@ export class MeshStack extends TerraformStack {
     requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
     const authKeyMode = props.authKeyMode ?? "managed";
     requireOneOf("authKeyMode", authKeyMode, ["managed", "premade"] as const);
+    // Options the chosen modes would ignore are errors, not silent no-ops.
+    requireOnlyInModes(
+      { field: "delivery", value: delivery, appliesTo: ["remote-exec"], why: "cloud-init delivery opens no SSH port" },
+      { adminCidrs: props.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere },
+    );
+    requireOnlyInModes(
+      { field: "authKeyMode", value: authKeyMode, appliesTo: ["managed"], why: "with a pre-made key the app writes no tailnet policy" },
+      { "policy.overwriteExistingPolicy": props.policy?.overwriteExistingPolicy },
+    );
     const nodes = props.nodes ?? nodesFromRegions(props.regions ?? ARTICLE_REGIONS, props.nodesPerRegion ?? 1);
     if (props.nodes && (props.regions || props.nodesPerRegion)) {
       fail("nodes", "give either nodes, or regions/nodesPerRegion, not both");
     }
     const adminCidrs = props.adminCidrs ?? [];
     adminCidrs.forEach((c, i) => requireCidr(`adminCidrs[${i}]`, c));
+    requireNotEverywhere("adminCidrs", adminCidrs, { prop: "allowSshFromAnywhere", allowed: props.allowSshFromAnywhere });
     if (delivery === "remote-exec" && adminCidrs.length === 0) {
       fail("adminCidrs", "remote-exec delivery connects over SSH: give the admin networks allowed to reach port 22 (e.g. [\"203.0.113.0/24\"]), or use cloud-init delivery");
     }
@@ -120,6 +138,15 @@ export class MeshStack extends TerraformStack {
             condition: "${alltrue([for c in var.admin_cidrs : can(cidrhost(c, 0))])}",
             errorMessage: "Every admin_cidrs entry must be a CIDR block such as 203.0.113.0/24.",
           },
+          // The synth-time opt-in holds for values given at plan time too.
+          ...(props.allowSshFromAnywhere
+            ? []
+            : [
+                {
+                  condition: "${alltrue([for c in var.admin_cidrs : !can(cidrhost(c, 0)) || split(\"/\", c)[1] != \"0\"])}",
+                  errorMessage: "admin_cidrs must not open SSH to the whole internet (a /0 network); set allowSshFromAnywhere in the stack's props to mean it.",
+                },
+              ]),
         ],
       });
       sshCidrs = cidrVar.listValue;
@@ -158,6 +185,7 @@ export class MeshStack extends TerraformStack {
       rootPassword: props.rootPassword,
       // The synth-time check above guarantees the list; the variable carries it at runtime.
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
+      allowSshFromAnywhere: props.allowSshFromAnywhere,
       authorizedKeys: sshKeys?.listValue,
       sshPrivateKey: sshPrivateKey?.stringValue,
       sshAgent: sshPrivateKey ? Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())) : undefined,

@@ -5,7 +5,7 @@ import { TailscaleNodes, TailscaleNodesProps, nodeMap, planNodes } from "../../l
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
-import { fail } from "../../validation";
+import { fail, requireOnlyInModes } from "../../validation";
 import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
 
 export interface TailscaleMeshProps
@@ -30,6 +30,8 @@ export interface TailscaleMeshProps
   readonly keyExpirySeconds?: number;
   /** Networks allowed to SSH to nodes' public addresses; required for remote-exec delivery. */
   readonly sshSourceCidrs?: readonly string[];
+  /** Accept 0.0.0.0/0 or ::/0 in `sshSourceCidrs`. @default false */
+  readonly allowSshFromAnywhere?: boolean;
   /** Public SSH keys for root. Required for remote-exec delivery. */
   readonly authorizedKeys?: string[];
   /** Label of the shared Cloud Firewall. @default "<namePrefix>firewall" */
@@ -69,6 +71,17 @@ export class TailscaleMesh extends Construct {
     if (mode === "premade" && !props.premadeAuthKey) fail("premadeAuthKey", 'authKeyMode "premade" needs the sensitive variable holding the key');
     if (mode === "premade" && !props.premadeAuthKey!.sensitive) fail("premadeAuthKey", "the variable must be declared sensitive");
     if (mode !== "managed" && mode !== "premade") fail("authKeyMode", `${JSON.stringify(mode)} is not "managed" or "premade"`);
+    requireOnlyInModes(
+      { field: "authKeyMode", value: mode, appliesTo: ["managed"], why: "with a pre-made key the app mints no key and writes no tailnet policy" },
+      {
+        keyExpirySeconds: props.keyExpirySeconds,
+        tailnetPolicy: props.tailnetPolicy instanceof TailnetPolicy ? props.tailnetPolicy.node.path : props.tailnetPolicy,
+        "policy.admins": props.policy?.admins,
+        "policy.sshUsers": props.policy?.sshUsers,
+        "policy.sshAction": props.policy?.sshAction,
+        "policy.probeUser": props.policy?.probeUser,
+      },
+    );
 
     const prefix = props.namePrefix ?? "mesh-";
     // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
@@ -77,6 +90,7 @@ export class TailscaleMesh extends Construct {
       label: props.firewallLabel ?? `${prefix}firewall`,
       labelField: props.firewallLabel ? "firewallLabel" : 'firewall label (namePrefix + "firewall")',
       sshSourceCidrs: sshCidrs,
+      allowSshFromAnywhere: props.allowSshFromAnywhere,
     });
 
     const contribution = meshPolicy(props.policy, props.iperf3Port ?? 5201);

@@ -7,7 +7,8 @@
  * last line is `bootstrap: N changes` (0 on a re-run of an unchanged configuration).
  */
 
-import { Distro, TailscaleTrack, tailscaleAptRepo, validateDistro } from "./distro";
+import { Distro, TailscaleTrack, packageFormat, tailscaleAptRepo, tailscaleRpmRepo, validateDistro } from "./distro";
+import { renderDnfLibrary, renderDnfPinCheck } from "./dnf";
 import { BootstrapExtras, ResolvedBootstrapExtras, hasExtras, resolveBootstrapExtras } from "./extras";
 import {
   SYSCTL_FORWARDING_PATH,
@@ -62,6 +63,14 @@ export interface NodeBootstrapOptions extends BootstrapExtras {
   advertiseRoutes?: string[];
   /** `--accept-routes`; default false. */
   acceptRoutes?: boolean;
+  /**
+   * Masquerade traffic forwarded to the advertised routes as this node (Tailscale's default, true).
+   * false renders `--snat-subnet-routes=false`: hosts behind the router then see tailnet addresses
+   * and need a route back to 100.64.0.0/10 through it. Only meaningful with advertiseRoutes.
+   */
+  snatSubnetRoutes?: boolean;
+  /** `--advertise-exit-node`; enables IP forwarding too. Default false. */
+  advertiseExitNode?: boolean;
   /** Upper bound for waiting on cloud-init, the dpkg/apt locks and `tailscale up`; default 600. */
   waitTimeoutSeconds?: number;
   /** Unprivileged local users to create (locked password, no sudo), e.g. for Tailscale SSH; default none. */
@@ -81,6 +90,8 @@ export interface ResolvedNodeBootstrapOptions {
   tuning: boolean;
   advertiseRoutes: string[];
   acceptRoutes: boolean;
+  snatSubnetRoutes: boolean;
+  advertiseExitNode: boolean;
   waitTimeoutSeconds: number;
   localUsers: string[];
   extras: ResolvedBootstrapExtras;
@@ -111,6 +122,20 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
   const localUsers = validateLocalUsers("localUsers", o.localUsers ?? []);
   const both = extras.systemUsers.find((u) => localUsers.includes(u.name));
   if (both) throw new ProvisioningValidationError("systemUsers", `${both.name} is also in localUsers; give the service its own account`);
+  const advertiseRoutes = validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []);
+  const snatSubnetRoutes = optionalBoolean("snatSubnetRoutes", o.snatSubnetRoutes, true);
+  const advertiseExitNode = optionalBoolean("advertiseExitNode", o.advertiseExitNode, false);
+  if (!snatSubnetRoutes && advertiseRoutes.length === 0) {
+    throw new ProvisioningValidationError("snatSubnetRoutes", "false only changes how advertised routes are forwarded; give advertiseRoutes too, or leave it unset");
+  }
+  if (!snatSubnetRoutes && advertiseExitNode) {
+    // tailscale/tailscale#18725: the flag also turns off masquerading of exit-node traffic, which
+    // then leaves with tailnet source addresses and is dropped upstream.
+    throw new ProvisioningValidationError(
+      "snatSubnetRoutes",
+      "false cannot be combined with advertiseExitNode: Tailscale then stops masquerading exit-node traffic too (tailscale/tailscale#18725); use separate nodes for the two roles",
+    );
+  }
   return {
     hostname: validateHostname("hostname", o.hostname),
     advertiseTags: validateTags("advertiseTags", o.advertiseTags),
@@ -122,8 +147,10 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     ssh: optionalBoolean("ssh", o.ssh, true),
     iperf3Port: iperf3 === false ? undefined : validatePort("iperf3.port", iperf3.port ?? 5201),
     tuning: optionalBoolean("tuning", o.tuning, true),
-    advertiseRoutes: validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []),
+    advertiseRoutes,
     acceptRoutes: optionalBoolean("acceptRoutes", o.acceptRoutes, false),
+    snatSubnetRoutes,
+    advertiseExitNode,
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
     localUsers,
     extras,
@@ -144,24 +171,27 @@ export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
   if (r.advertiseTags.length > 0) flags.push(`--advertise-tags=${r.advertiseTags.join(",")}`);
   if (r.ssh) flags.push("--ssh");
   if (r.advertiseRoutes.length > 0) flags.push(`--advertise-routes=${r.advertiseRoutes.join(",")}`);
+  if (!r.snatSubnetRoutes) flags.push("--snat-subnet-routes=false");
+  if (r.advertiseExitNode) flags.push("--advertise-exit-node");
   if (r.acceptRoutes) flags.push("--accept-routes");
   return flags;
 }
 
 /**
- * `write_file PATH MODE [OWNER]` fed by a quoted heredoc: content is written byte for byte, no
- * expansion, and never appears on a command line.
+ * `write_file PATH MODE` (or `write_owned_file PATH MODE OWNER`) fed by a quoted heredoc: content is
+ * written byte for byte, no expansion, and never appears on a command line.
  */
 function writeFileBlock(path: string, mode: string, content: string, owner = ""): string {
   const body = content.endsWith("\n") ? content : `${content}\n`;
   if (body.split("\n").includes(FILE_HEREDOC)) {
     throw new Error(`internal: content for ${path} contains the heredoc delimiter ${FILE_HEREDOC}`);
   }
-  return `write_file ${shQuote(path)} ${mode}${owner ? ` ${shQuote(owner)}` : ""} <<'${FILE_HEREDOC}'\n${body}${FILE_HEREDOC}`;
+  const call = owner ? `write_owned_file ${shQuote(path)} ${mode} ${shQuote(owner)}` : `write_file ${shQuote(path)} ${mode}`;
+  return `${call} <<'${FILE_HEREDOC}'\n${body}${FILE_HEREDOC}`;
 }
 
 /** Shared helpers: logging, change counting, compare-then-write, waits and retries. */
-function renderLibrary(): string {
+function renderLibrary(r: ResolvedNodeBootstrapOptions): string {
   return `log() { printf 'bootstrap: %s\\n' "$*"; }
 warn() { printf 'bootstrap: warning: %s\\n' "$*" >&2; }
 die() {
@@ -186,23 +216,18 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# write_file PATH MODE [USER:GROUP] <content: replaces PATH only when its content, mode or (when
-# given) owner differ (WROTE=1 then). The temporary file is private (mktemp) until it is renamed.
+# write_file PATH MODE <content: replaces PATH only when its content or mode differ (WROTE=1 then).
 write_file() {
-  local path=$1 mode=$2 owner=\${3:-} tmp
+  local path=$1 mode=$2 tmp
   WROTE=0
   mkdir -p "$(dirname "$path")"
   tmp=$(mktemp "$path.bootstrap.XXXXXX")
   cat >"$tmp"
-  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ] &&
-    { [ -z "$owner" ] || [ "$(stat -c %U:%G "$path")" = "$owner" ]; }; then
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ]; then
     rm -f "$tmp"
     return 0
   fi
   chmod "$mode" "$tmp"
-  if [ -n "$owner" ]; then
-    chown "$owner" "$tmp"
-  fi
   mv -f "$tmp" "$path"
   WROTE=1
   changed "wrote $path"
@@ -276,7 +301,7 @@ wait_for_cloud_init() {
   esac
 }
 
-APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+${packageFormat(r.distro) === "rpm" ? renderDnfLibrary() : `APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
 
 # True while another process holds an apt/dpkg lock (typically unattended-upgrades on first boot).
 apt_busy() {
@@ -346,7 +371,7 @@ ensure_packages() {
   retry apt_get install -y --no-install-recommends --allow-downgrades "\${missing[@]}" ||
     die "apt-get install \${missing[*]} failed"
   changed "installed \${missing[*]}"
-}
+}`}
 
 unit_enabled() { systemctl is-enabled --quiet "$1" 2>/dev/null; }
 unit_active() { systemctl is-active --quiet "$1" 2>/dev/null; }
@@ -452,6 +477,16 @@ function renderHostnameStep(): string {
 }
 
 function renderTailscaleRepoStep(r: ResolvedNodeBootstrapOptions): string {
+  if (packageFormat(r.distro) === "rpm") {
+    const rpmRepo = tailscaleRpmRepo(r.distro, r.tailscaleTrack);
+    return `step_tailscale_repo() {
+  ${writeFileBlock(rpmRepo.repoPath, "644", rpmRepo.content)}
+  if [ "$WROTE" -eq 1 ]; then
+    # A changed definition (another track) must not be served from metadata cached for the old one.
+    dnf -q clean expire-cache
+  fi
+}`;
+  }
   const repo = tailscaleAptRepo(r.distro, r.tailscaleTrack);
   return `step_tailscale_repo() {
   ensure_packages ca-certificates curl
@@ -488,9 +523,11 @@ function renderPackagesStep(r: ResolvedNodeBootstrapOptions): string {
   const specs = [r.tailscaleVersion ? `"tailscale=$TS_VERSION"` : "tailscale"];
   if (r.iperf3Port !== undefined) specs.push("iperf3");
   if (r.tuning) specs.push("ethtool");
-  // Validated Debian package names: nothing in them the shell would read specially.
+  // Validated package names: nothing in them the shell would read specially.
   specs.push(...r.extras.extraPackages);
-  const pinCheck = r.tailscaleVersion
+  const pinCheck = r.tailscaleVersion && packageFormat(r.distro) === "rpm"
+    ? renderDnfPinCheck()
+    : r.tailscaleVersion
     ? `
   # Fail with a clear message when the pinned version is not (or no longer) in the repository.
   if [ "$(pkg_version tailscale)" != "$TS_VERSION" ]; then
@@ -536,7 +573,7 @@ function renderTuningStep(r: ResolvedNodeBootstrapOptions): string {
 }
 
 function renderForwardingStep(r: ResolvedNodeBootstrapOptions): string {
-  if (r.advertiseRoutes.length === 0) {
+  if (r.advertiseRoutes.length === 0 && !r.advertiseExitNode) {
     return `step_forwarding() {
   remove_file "${SYSCTL_FORWARDING_PATH}"
 }`;
@@ -697,6 +734,30 @@ ensure_system_user() {
 
 `
     : "";
+  // Only rendered when a file has an owner, so scripts without one keep their text (and hash).
+  const owned = x.files.some((f) => f.owner)
+    ? `# write_owned_file PATH MODE USER:GROUP <content: write_file that also compares and sets the owner.
+# The temporary file is private (mktemp) until it has its mode and owner and is renamed into place.
+write_owned_file() {
+  local path=$1 mode=$2 owner=$3 tmp
+  WROTE=0
+  mkdir -p "$(dirname "$path")"
+  tmp=$(mktemp "$path.bootstrap.XXXXXX")
+  cat >"$tmp"
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ] &&
+    [ "$(stat -c %U:%G "$path")" = "$owner" ]; then
+    rm -f "$tmp"
+    return 0
+  fi
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$path"
+  WROTE=1
+  changed "wrote $path"
+}
+
+`
+    : "";
   const body: string[] = [];
   for (const u of x.systemUsers) body.push(`  ensure_system_user ${shQuote(u.name)} ${shQuote(u.home)}`);
   if (x.files.length) body.push("  local files_changed=0");
@@ -714,7 +775,7 @@ ${x.units.map((u) => `    if unit_active ${shQuote(u)}; then
   fi`);
   }
   for (const u of x.units) body.push(`  ensure_enabled ${shQuote(u)}\n  ensure_active ${shQuote(u)}`);
-  return `${users}step_extras() {
+  return `${users}${owned}step_extras() {
 ${body.join("\n")}
 }
 
@@ -729,8 +790,9 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   const vars = [
     `readonly NODE_HOSTNAME=${shQuote(r.hostname)}`,
     `readonly WAIT_TIMEOUT=${r.waitTimeoutSeconds}`,
-    `readonly TS_KEYRING=${shQuote(repo.keyringPath)}`,
-    `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`,
+    ...(packageFormat(r.distro) === "deb"
+      ? [`readonly TS_KEYRING=${shQuote(repo.keyringPath)}`, `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`]
+      : []),
     ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
     `readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
     `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
@@ -743,6 +805,8 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     r.iperf3Port !== undefined ? `iperf3 :${r.iperf3Port}` : "no iperf3",
     r.tuning ? "tuning" : "no tuning",
     r.advertiseRoutes.length > 0 ? `routes ${r.advertiseRoutes.join(",")}` : "no routes",
+    ...(r.advertiseRoutes.length > 0 && !r.snatSubnetRoutes ? ["no snat"] : []),
+    ...(r.advertiseExitNode ? ["exit node"] : []),
     ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
     ...(r.extras.extraPackages.length ? [`packages ${r.extras.extraPackages.join(",")}`] : []),
     ...(hasExtras(r.extras) ? [`${r.extras.files.length} files, units ${r.extras.units.join(",") || "none"}`] : []),
@@ -767,9 +831,9 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...vars,
     "CHANGES=0",
     "WROTE=0",
-    "APT_UPDATED=0",
+    ...(packageFormat(r.distro) === "deb" ? ["APT_UPDATED=0"] : []),
     "",
-    renderLibrary(),
+    renderLibrary(r),
     "",
     renderHostnameStep(),
     "",

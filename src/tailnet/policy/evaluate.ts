@@ -5,7 +5,7 @@
  * admin, which device holds an IP, device posture). Grants and ACLs only ever allow, so a
  * connection is allowed as soon as one rule allows it.
  */
-import { parseCidr } from "../../validation";
+import { TAILNET_RANGES, parseCidr } from "../../validation";
 import { PolicyObject } from "./types";
 
 export type Tri = "yes" | "no" | "unknown";
@@ -59,6 +59,11 @@ function cidrContains(outer: string, inner: string): boolean {
 /** Does a rule's selector cover this principal? */
 export function selectorMatches(selector: string, p: Principal, policy: PolicyObject, side: "src" | "dst"): Tri {
   if (selector === "*" || selector === "autogroup:danger-all") return "yes";
+  // Tags, users, groups and role autogroups name devices, which only hold tailnet addresses; an
+  // address outside those ranges (a subnet route's host) is reached through its CIDR, never them.
+  if (p.kind === "ip" && selector !== "autogroup:internet" && !toCidr(policy.hosts?.[selector] ?? selector) && !TAILNET_RANGES.some((r) => cidrContains(r, p.cidr))) {
+    return "no";
+  }
   if (selector.startsWith("tag:")) {
     if (p.kind === "tag") return p.name === selector ? "yes" : "no";
     return p.kind === "user" ? "no" : "unknown";
