@@ -9,7 +9,7 @@
  *   c) plain distribution on the plain link: the floor, no encryption at all.
  *
  * Throughput and CPU seconds per GB (both VMs, plus both wireguard-go daemons in case a), printed as
- * Markdown. `npm run bench` runs it; alone: `npx ts-node --transpile-only bench/erlang-dist.ts`.
+ * Markdown. `npm run bench` runs it; alone: `npm run bench:erlang`.
  * BENCH_ERLANG_MB sets the volume per case (default 512 MiB). Without root, wireguard-go, Erlang
  * (erlang-base, erlang-ssl) or openssl it prints why it skips.
  */
