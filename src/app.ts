@@ -7,6 +7,7 @@ import { MeshStack } from "./systems/mesh/mesh-stack";
 import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
+import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -20,7 +21,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -36,6 +37,9 @@ export function buildApp(options: BuildAppOptions = {}): App {
   // path; their networks don't overlap, so one tailnet can route to both.
   new LinodeSubnetRouterStack(app, "subnet-router-linode", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
+  // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
+  // wait for it, so this stack depends on the mesh stack.
+  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
   return app;
 }
 
