@@ -63,15 +63,18 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     const text: string = stack.resource.tailscale_acl.mesh.acl;
     const policy = parseHujson(text, "acl") as any;
     const base = parseHujson(readFileSync(projectFile("tailnet-policy.hujson"), "utf8"), "base") as any;
-    // The app's subnet-router stacks contribute to the mesh's policy (one policy per tailnet),
-    // after the mesh, in the order of their construct paths (subnet-router-aws before -linode).
+    // The app's other stacks contribute to the mesh's policy (one policy per tailnet), each in the
+    // order of its construct path: erlang-cluster before mesh, subnet-router-aws before -linode.
     expect(policy.tagOwners).toEqual({
+      "tag:erlang": ["autogroup:admin"],
       "tag:mesh": ["autogroup:admin"],
       "tag:aws-subnet-router": ["autogroup:admin"],
       "tag:linode-subnet-router": ["autogroup:admin"],
     });
     expect(policy.grants).toEqual([
       ...base.grants,
+      { src: ["tag:erlang"], dst: ["tag:erlang"], ip: ["tcp:4369", "tcp:9100-9105"] },
+      { src: ["autogroup:admin"], dst: ["tag:erlang"], ip: ["tcp:22"] },
       { src: ["tag:mesh"], dst: ["tag:mesh"], ip: ["*"] },
       { src: ["autogroup:admin"], dst: ["tag:mesh"], ip: ["tcp:22"] },
       { src: ["autogroup:admin"], dst: ["10.0.0.0/16"], ip: ["*"] },
@@ -81,13 +84,18 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     ]);
     expect(policy.ssh).toEqual([
       ...base.ssh,
+      { action: "check", src: ["autogroup:admin"], dst: ["tag:erlang"], users: ["root"] },
       { action: "check", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["root"] },
       { action: "accept", src: ["autogroup:admin"], dst: ["tag:mesh"], users: ["meshprobe"] },
       { action: "check", src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], users: ["root"] },
       { action: "check", src: ["autogroup:admin"], dst: ["tag:linode-subnet-router"], users: ["root"] },
     ]);
     expect(policy.autoApprovers).toEqual({ routes: { "10.0.0.0/16": ["tag:aws-subnet-router"], "10.20.0.0/24": ["tag:linode-subnet-router"] } });
-    expect(policy.tests).toEqual([{ src: "tag:mesh", accept: ["tag:mesh:5201"] }]);
+    // (the erlang cluster's deny promises are left out against the base's allow-all grant)
+    expect(policy.tests).toEqual([
+      { src: "tag:erlang", accept: ["tag:erlang:4369", "tag:erlang:9100", "tag:erlang:9105"] },
+      { src: "tag:mesh", accept: ["tag:mesh:5201"] },
+    ]);
     expect(policy.acls).toBeUndefined();
     expect(stack.resource.tailscale_acl.mesh.overwrite_existing_content).toBe(false);
     // The base file's own lines (comments included) are all there, in order.

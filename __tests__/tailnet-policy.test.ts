@@ -215,6 +215,11 @@ describe("HuJSON base files", () => {
       /^base policy \(broken\.hujson\): not valid HuJSON: CommaExpected at line 3, column 19/,
     );
   });
+  test("a key given twice is refused, not silently overwritten", () => {
+    expect(() => composePolicy(PolicyBase.fromText('{\n  "groups": {"group:a": []},\n  "tagOwners": {},\n  "groups": {"group:b": []},\n}\n', "dup.hujson"), [])).toThrow(
+      /^base policy \(dup\.hujson\): not valid HuJSON: key "groups" appears twice in one object \(again at line 4, column 3\)/,
+    );
+  });
   test("a section of the wrong shape is named", () => {
     expect(() => composePolicy(PolicyBase.fromObject({ grants: {} }, "obj"), [])).toThrow(/^base policy \(obj\): grants: must be a list/);
   });

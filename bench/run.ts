@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, as Markdown. Figures in the README come
- * from this output. BENCH_RUNS sets the runs per figure (default 5).
+ * from this output. BENCH_RUNS sets the runs per figure (default 5); BENCH_ERLANG_MB the volume per
+ * case of the Erlang distribution benchmark (default 512).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -28,4 +29,8 @@ for (const stack of ["article", "subnet-router-linode", "subnet-router-aws", "si
   );
   status ||= plan.status ?? 1;
 }
+console.log(`\n## Erlang distribution: WireGuard tunnel vs TLS vs plain (one run)\n`);
+// Needs root, wireguard-go, Erlang and openssl; prints why it skips otherwise.
+const erlang = spawnSync(process.execPath, [path.join(root, "scripts", "run-ts.js"), path.join(root, "bench", "erlang-dist.ts")], { stdio: "inherit", cwd: root });
+status ||= erlang.status ?? 1;
 process.exit(status);

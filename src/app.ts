@@ -8,6 +8,7 @@ import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
 import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
+import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -21,7 +22,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "site-to-site"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -37,6 +38,9 @@ export function buildApp(options: BuildAppOptions = {}): App {
   // path; their networks don't overlap, so one tailnet can route to both.
   new LinodeSubnetRouterStack(app, "subnet-router-linode", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
+  // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
+  // wait for it, so this stack depends on the mesh stack.
+  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
   // The HA site-to-site VPN (IPsec, not the tailnet): its own VPC and VLAN, with an AWS test host to
   // ping from the client. The admin networks and SSH keys are runtime variables (TF_VAR_admin_cidrs,
   // TF_VAR_ssh_public_keys): the configuration is delivered over SSH once both clouds exist.

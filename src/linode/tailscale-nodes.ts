@@ -2,12 +2,13 @@ import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "
 import { gzipSync } from "zlib";
 import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
-import { distroForImage, renderNodeBootstrapScript } from "../tailnet/bootstrap";
+import { BootstrapExtras, distroForImage, renderNodeBootstrapScript } from "../tailnet/bootstrap";
 import {
   fail,
   requireHostname,
   requireInstanceType,
   requireLinodeLabel,
+  requireIntegerInRange,
   requireNonEmpty,
   requireOneOf,
   requireOnlyInModes,
@@ -67,6 +68,16 @@ export interface TailscaleNodesProps {
   readonly localUsers?: readonly string[];
   /** Logical ID of the instance resource. @default "node" */
   readonly resourceName?: string;
+  /**
+   * What a system adds to the bootstrap (packages, service accounts, files, units). Text that differs
+   * per node uses NODE_HOSTNAME_SLOT, which becomes each node's hostname.
+   */
+  readonly bootstrapExtras?: BootstrapExtras;
+  /**
+   * More slots in the rendered script: marker (an identifier that occurs nowhere else) → Terraform
+   * expression, e.g. a secret's reference, so the value itself is never in the synthesized JSON.
+   */
+  readonly templateSlots?: Readonly<Record<string, string>>;
 }
 
 /** Attributes of a node the stack's outputs and other constructs use. */
@@ -80,6 +91,8 @@ export interface NodeInfo {
 
 // Slot markers: valid in every field they stand in for (hostname rules), unique in the script.
 const HOSTNAME_SLOT = "meshnodehostnameslot";
+/** Stands for the node's hostname in `bootstrapExtras` text (each node gets its own). */
+export const NODE_HOSTNAME_SLOT = HOSTNAME_SLOT;
 const AUTH_KEY_SLOT = "MESH_NODE_AUTH_KEY_SLOT";
 
 /**
@@ -124,8 +137,13 @@ export class TailscaleNodes extends Construct {
       iperf3: props.iperf3Port === false ? false : { port: props.iperf3Port ?? 5201 },
       tuning: props.tuning ?? true,
       localUsers: props.localUsers ? [...props.localUsers] : undefined,
+      ...props.bootstrapExtras,
     });
+    for (const marker of Object.keys(props.templateSlots ?? {})) {
+      if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
+    }
     const scriptTemplate = fillTemplateSlots(script, {
+      ...props.templateSlots,
       [HOSTNAME_SLOT]: "${each.value.hostname}",
       [AUTH_KEY_SLOT]: props.authKey,
     });
@@ -201,6 +219,23 @@ export function planNodes(
   });
   requireUnique("nodes[].name", nodes.map((n) => n.name));
   return nodes;
+}
+
+/** regions × count → node specs named `<region>` (count 1) or `<region>-<n>`. */
+export function nodesFromRegions(regions: readonly string[], perRegion: number): NodeSpec[] {
+  requireNonEmpty("regions", regions);
+  regions.forEach((r, i) => requireRegion(`regions[${i}]`, r));
+  requireUnique("regions", regions);
+  requireIntegerInRange("nodesPerRegion", perRegion, 1, 100);
+  const maxNodes = 2000;
+  if (regions.length * perRegion > maxNodes) {
+    fail("nodesPerRegion", `${regions.length} regions × ${perRegion} = ${regions.length * perRegion} nodes; at most ${maxNodes} are supported`);
+  }
+  return regions.flatMap((region) =>
+    perRegion === 1
+      ? [{ name: region, region }]
+      : Array.from({ length: perRegion }, (_, i) => ({ name: `${region}-${i + 1}`, region })),
+  );
 }
 
 /** The literal map resources iterate over with for_each, keyed by node name. */

@@ -3,22 +3,12 @@ import { Construct } from "constructs";
 import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ARTICLE_REGIONS, LINODE_REGIONS } from "../../catalog/regions";
-import { BootstrapDelivery, NodeSpec } from "../../linode/tailscale-nodes";
+import { BootstrapDelivery, NodeSpec, nodesFromRegions } from "../../linode/tailscale-nodes";
 import { TailscaleMesh } from "./tailscale-mesh";
 import { MeshPolicyOptions } from "./mesh-policy";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
-import {
-  fail,
-  requireCidr,
-  requireIntegerInRange,
-  requireNonEmpty,
-  requireNotEverywhere,
-  requireOneOf,
-  requireOnlyInModes,
-  requireRegion,
-  requireUnique,
-} from "../../validation";
+import { fail, requireCidr, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
 
 export interface MeshStackProps extends CommonStackProps {
@@ -233,22 +223,8 @@ function ownTailnetPolicy(props: MeshStackProps): TailnetPolicy | TailnetPolicyP
   return { ...props.tailnetPolicy, overwriteExistingPolicy: props.tailnetPolicy?.overwriteExistingPolicy ?? legacy };
 }
 
-/** regions × count → node specs named `<region>` (count 1) or `<region>-<n>`. */
-export function nodesFromRegions(regions: readonly string[], perRegion: number): NodeSpec[] {
-  requireNonEmpty("regions", regions);
-  regions.forEach((r, i) => requireRegion(`regions[${i}]`, r));
-  requireUnique("regions", regions);
-  requireIntegerInRange("nodesPerRegion", perRegion, 1, 100);
-  const maxNodes = 2000;
-  if (regions.length * perRegion > maxNodes) {
-    fail("nodesPerRegion", `${regions.length} regions × ${perRegion} = ${regions.length * perRegion} nodes; at most ${maxNodes} are supported`);
-  }
-  return regions.flatMap((region) =>
-    perRegion === 1
-      ? [{ name: region, region }]
-      : Array.from({ length: perRegion }, (_, i) => ({ name: `${region}-${i + 1}`, region })),
-  );
-}
+// Moved down to src/linode (other systems plan nodes the same way); re-exported for existing imports.
+export { nodesFromRegions };
 
 /** Every region of the catalog, for users who want the whole footprint. */
 export const ALL_REGIONS: readonly string[] = LINODE_REGIONS.map((r) => r.slug);

@@ -176,7 +176,12 @@ export class SiteToSiteLab {
     const vlanLen = Number(plan.vlan.cidr.split("/")[1]);
     const vpcLen = Number(plan.aws.vpcCidr.split("/")[1]);
     let port = 0;
-    const plug = (bridge: string, n: Node, dev: string) => l.plug({ ns: sw, dev: bridge, port: `p${++port}` }, { ns: n.ns, dev });
+    // A veth pair per host interface, its switch end on the bridge (a segment: the VLAN passes multicast, so VRRP).
+    const plug = (bridge: string, n: Node, dev: string) => {
+      const p = `p${++port}`;
+      l.link({ ns: sw, dev: p }, { ns: n.ns, dev });
+      l.attach(sw, p, bridge);
+    };
     for (const n of [...this.routers, ...this.standIns, this.client, this.vpcHost]) {
       // Lab hygiene: no IPv6 chatter; no redirects between the lab's hosts.
       l.must(n.ns, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0"]);
@@ -272,7 +277,12 @@ export class SiteToSiteLab {
       );
     });
     for (const n of this.charons()) {
-      this.lab.daemon(n.ns, CHARON, [], join(n.dir, "charon.out"), { env: { STRONGSWAN_CONF: n.conf }, privateRun: n.run });
+      // A private /run (its own mount namespace, n.run bound over /run): charon's pidfile and socket
+      // paths are compiled in. unshare and sh both exec, so the pid stays charon's.
+      this.lab.spawn(n.ns, `charon-${n.name}`, ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /run && exec "$@"', n.run, CHARON], {
+        log: join(n.dir, "charon.out"),
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", STRONGSWAN_CONF: n.conf },
+      });
     }
     for (const n of this.charons()) {
       if (!waitSync(() => existsSync(join(n.run, "charon.vici")), 10_000)) {

@@ -4,3 +4,4 @@ export * from "./sysctl";
 export * from "./systemd";
 export * from "./node-bootstrap";
 export * from "./dnf";
+export * from "./extras";

@@ -9,6 +9,7 @@
 
 import { Distro, TailscaleTrack, packageFormat, tailscaleAptRepo, tailscaleRpmRepo, validateDistro } from "./distro";
 import { renderDnfLibrary, renderDnfPinCheck } from "./dnf";
+import { BootstrapExtras, ResolvedBootstrapExtras, hasExtras, resolveBootstrapExtras } from "./extras";
 import {
   SYSCTL_FORWARDING_PATH,
   SYSCTL_TUNING_PATH,
@@ -38,7 +39,8 @@ import {
   validateTailscaleVersion,
 } from "./validate";
 
-export interface NodeBootstrapOptions {
+/** Base options, plus the system-specific additions of BootstrapExtras (see ./extras). */
+export interface NodeBootstrapOptions extends BootstrapExtras {
   /** Tailnet hostname and system hostname (RFC 1123 label, lower case). */
   hostname: string;
   /** ACL tags to request, e.g. ["tag:mesh"]; may be empty. */
@@ -92,6 +94,7 @@ export interface ResolvedNodeBootstrapOptions {
   advertiseExitNode: boolean;
   waitTimeoutSeconds: number;
   localUsers: string[];
+  extras: ResolvedBootstrapExtras;
 }
 
 /** Heredoc delimiters used by the script; rendered content must never contain them as a line. */
@@ -115,6 +118,10 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
   if (iperf3 !== false && (typeof iperf3 !== "object" || iperf3 === null)) {
     throw new ProvisioningValidationError("iperf3", "must be false or an object like { port: 5201 }");
   }
+  const extras = resolveBootstrapExtras(o);
+  const localUsers = validateLocalUsers("localUsers", o.localUsers ?? []);
+  const both = extras.systemUsers.find((u) => localUsers.includes(u.name));
+  if (both) throw new ProvisioningValidationError("systemUsers", `${both.name} is also in localUsers; give the service its own account`);
   const advertiseRoutes = validateCidrs("advertiseRoutes", o.advertiseRoutes ?? []);
   const snatSubnetRoutes = optionalBoolean("snatSubnetRoutes", o.snatSubnetRoutes, true);
   const advertiseExitNode = optionalBoolean("advertiseExitNode", o.advertiseExitNode, false);
@@ -145,7 +152,8 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     snatSubnetRoutes,
     advertiseExitNode,
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
-    localUsers: validateLocalUsers("localUsers", o.localUsers ?? []),
+    localUsers,
+    extras,
   };
 }
 
@@ -169,13 +177,17 @@ export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
   return flags;
 }
 
-/** `write_file PATH MODE` fed by a quoted heredoc: content is written byte for byte, no expansion. */
-function writeFileBlock(path: string, mode: string, content: string): string {
+/**
+ * `write_file PATH MODE` (or `write_owned_file PATH MODE OWNER`) fed by a quoted heredoc: content is
+ * written byte for byte, no expansion, and never appears on a command line.
+ */
+function writeFileBlock(path: string, mode: string, content: string, owner = ""): string {
   const body = content.endsWith("\n") ? content : `${content}\n`;
   if (body.split("\n").includes(FILE_HEREDOC)) {
     throw new Error(`internal: content for ${path} contains the heredoc delimiter ${FILE_HEREDOC}`);
   }
-  return `write_file ${shQuote(path)} ${mode} <<'${FILE_HEREDOC}'\n${body}${FILE_HEREDOC}`;
+  const call = owner ? `write_owned_file ${shQuote(path)} ${mode} ${shQuote(owner)}` : `write_file ${shQuote(path)} ${mode}`;
+  return `${call} <<'${FILE_HEREDOC}'\n${body}${FILE_HEREDOC}`;
 }
 
 /** Shared helpers: logging, change counting, compare-then-write, waits and retries. */
@@ -511,6 +523,8 @@ function renderPackagesStep(r: ResolvedNodeBootstrapOptions): string {
   const specs = [r.tailscaleVersion ? `"tailscale=$TS_VERSION"` : "tailscale"];
   if (r.iperf3Port !== undefined) specs.push("iperf3");
   if (r.tuning) specs.push("ethtool");
+  // Validated package names: nothing in them the shell would read specially.
+  specs.push(...r.extras.extraPackages);
   const pinCheck = r.tailscaleVersion && packageFormat(r.distro) === "rpm"
     ? renderDnfPinCheck()
     : r.tailscaleVersion
@@ -678,6 +692,96 @@ function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
 }`;
 }
 
+/** Masks units a system never wants started (before packages whose postinst would start them). */
+function renderMaskStep(r: ResolvedNodeBootstrapOptions): string {
+  if (r.extras.maskUnits.length === 0) return "";
+  return `# ensure_masked UNIT: links the unit to /dev/null (it can't be started, even by a package), stops it.
+ensure_masked() {
+  if [ "$(readlink "/etc/systemd/system/$1" 2>/dev/null || true)" != /dev/null ]; then
+    systemctl mask "$1"
+    changed "masked $1"
+  fi
+  if unit_active "$1"; then
+    systemctl stop "$1"
+    changed "stopped $1"
+  fi
+}
+
+step_masks() {
+${r.extras.maskUnits.map((u) => `  ensure_masked ${shQuote(u)}`).join("\n")}
+}
+
+`;
+}
+
+/** The system's own accounts, files and units, after the node is on the tailnet. */
+function renderExtrasStep(r: ResolvedNodeBootstrapOptions): string {
+  const x = r.extras;
+  if (x.systemUsers.length + x.files.length + x.units.length === 0) return "";
+  const users = x.systemUsers.length
+    ? `# ensure_system_user NAME HOME: a service account (no password, no login shell) owning HOME.
+ensure_system_user() {
+  if ! id -u "$1" >/dev/null 2>&1; then
+    useradd --system --user-group --home-dir "$2" --create-home --shell /usr/sbin/nologin \\
+      --comment "Managed by the node bootstrap" "$1"
+    changed "created system user $1"
+  fi
+  if [ ! -d "$2" ]; then
+    install -d -m 750 -o "$1" -g "$1" "$2"
+    changed "created $2"
+  fi
+}
+
+`
+    : "";
+  // Only rendered when a file has an owner, so scripts without one keep their text (and hash).
+  const owned = x.files.some((f) => f.owner)
+    ? `# write_owned_file PATH MODE USER:GROUP <content: write_file that also compares and sets the owner.
+# The temporary file is private (mktemp) until it has its mode and owner and is renamed into place.
+write_owned_file() {
+  local path=$1 mode=$2 owner=$3 tmp
+  WROTE=0
+  mkdir -p "$(dirname "$path")"
+  tmp=$(mktemp "$path.bootstrap.XXXXXX")
+  cat >"$tmp"
+  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c %a "$path")" = "$mode" ] &&
+    [ "$(stat -c %U:%G "$path")" = "$owner" ]; then
+    rm -f "$tmp"
+    return 0
+  fi
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$path"
+  WROTE=1
+  changed "wrote $path"
+}
+
+`
+    : "";
+  const body: string[] = [];
+  for (const u of x.systemUsers) body.push(`  ensure_system_user ${shQuote(u.name)} ${shQuote(u.home)}`);
+  if (x.files.length) body.push("  local files_changed=0");
+  for (const f of x.files) {
+    body.push(`  ${writeFileBlock(f.path, f.mode, f.content, f.owner)}`);
+    body.push('  files_changed=$((files_changed + WROTE))');
+  }
+  if (x.files.length && x.units.length) {
+    body.push(`  if [ "$files_changed" -gt 0 ]; then
+    systemctl daemon-reload
+${x.units.map((u) => `    if unit_active ${shQuote(u)}; then
+      systemctl restart ${shQuote(u)}
+      changed "restarted ${u}"
+    fi`).join("\n")}
+  fi`);
+  }
+  for (const u of x.units) body.push(`  ensure_enabled ${shQuote(u)}\n  ensure_active ${shQuote(u)}`);
+  return `${users}${owned}step_extras() {
+${body.join("\n")}
+}
+
+`;
+}
+
 /** Renders the complete bootstrap script (plain bash; the caller handles Terraform escaping). */
 export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   const r = resolveNodeBootstrapOptions(o);
@@ -704,6 +808,8 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...(r.advertiseRoutes.length > 0 && !r.snatSubnetRoutes ? ["no snat"] : []),
     ...(r.advertiseExitNode ? ["exit node"] : []),
     ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
+    ...(r.extras.extraPackages.length ? [`packages ${r.extras.extraPackages.join(",")}`] : []),
+    ...(hasExtras(r.extras) ? [`${r.extras.files.length} files, units ${r.extras.units.join(",") || "none"}`] : []),
   ].join(", ");
 
   const parts = [
@@ -733,7 +839,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     "",
     renderTailscaleRepoStep(r),
     "",
-    renderPackagesStep(r),
+    renderMaskStep(r) + renderPackagesStep(r),
     "",
     renderTuningStep(r),
     "",
@@ -743,18 +849,19 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     "",
     renderUsersStep(r) + renderIperf3Step(r),
     "",
+    ...(renderExtrasStep(r) ? [renderExtrasStep(r).trimEnd(), ""] : []),
     `main() {
   if [ "$(id -u)" -ne 0 ]; then
     die "must run as root"
   fi
   wait_for_cloud_init
   step_hostname
-  step_tailscale_repo
+  step_tailscale_repo${r.extras.maskUnits.length ? "\n  step_masks" : ""}
   step_packages
   step_tuning
   step_forwarding
   step_tailscale_up${r.localUsers.length ? "\n  step_users" : ""}
-  step_iperf3
+  step_iperf3${renderExtrasStep(r) ? "\n  step_extras" : ""}
   log "$CHANGES changes"
 }
 

@@ -17,7 +17,31 @@ export function parseHujson(text: string, source: string): unknown {
     const { line, column } = lineAndColumn(text, e.offset);
     fail(source, `not valid HuJSON: ${printParseErrorCode(e.error)} at line ${line}, column ${column}`);
   }
+  // A key given twice would silently lose its first value here; Tailscale refuses such a file.
+  const dup = firstDuplicateKey(parseTree(text, [], PARSE_OPTIONS));
+  if (dup) {
+    const { line, column } = lineAndColumn(text, dup.offset);
+    fail(source, `not valid HuJSON: key ${JSON.stringify(dup.key)} appears twice in one object (again at line ${line}, column ${column})`);
+  }
   return value;
+}
+
+function firstDuplicateKey(node: JsonNode | undefined): { key: string; offset: number } | undefined {
+  if (!node) return undefined;
+  if (node.type === "object") {
+    const seen = new Set<string>();
+    for (const prop of node.children ?? []) {
+      const keyNode = prop.children?.[0];
+      const key = String(keyNode?.value);
+      if (seen.has(key)) return { key, offset: keyNode!.offset };
+      seen.add(key);
+    }
+  }
+  for (const child of node.children ?? []) {
+    const found = firstDuplicateKey(child);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {
