@@ -54,9 +54,11 @@ maybe("site-to-site rehearsal with strongSwan, FRR and keepalived", () => {
   });
 
   afterAll(() => {
+    const t = Date.now();
     lab.destroy();
     expect(lab.lab.leftovers()).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
+    figures.push(`teardown ${((Date.now() - t) / 1000).toFixed(1)} s`);
     console.log(`site-to-site rehearsal (${((Date.now() - started) / 1000).toFixed(1)} s wall time):\n  ${figures.join("\n  ")}`);
   });
 
