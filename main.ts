@@ -1,6 +1,12 @@
 // Entry point for `npm run synth` / `cdktf synth`: builds every stack of the app. A bad input prints
 // one line (field, value, what is allowed) and exits 1; see src/validation/report.ts.
 import { buildApp } from "./src/app";
+import { TailnetPolicy } from "./src/tailnet/tailnet-policy";
 import { synthOrExplain } from "./src/validation/report";
 
-process.exitCode = synthOrExplain(() => buildApp().synth());
+process.exitCode = synthOrExplain(() => {
+  const app = buildApp();
+  app.synth();
+  // Promises the user's base policy makes void (see README, "The tailnet policy"): said, not fatal.
+  for (const w of TailnetPolicy.warningsOf(app)) process.stderr.write(`warning: ${w}\n`);
+});

@@ -66,6 +66,11 @@ export class TailnetPolicy extends Construct {
     return registries.get(scope.node.root)?.get(tailnet);
   }
 
+  /** What every policy of the app warns about (promises its base contradicts), for the synth command. */
+  static warningsOf(scope: IConstruct): string[] {
+    return [...(registries.get(scope.node.root)?.values() ?? [])].flatMap((p) => p.compose().warnings.map((w) => `tailnet policy "${p.tailnet}": ${w}`));
+  }
+
   readonly tailnet: string;
   readonly mode: PolicyMode;
   readonly base: PolicyBase;
