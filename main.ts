@@ -2,11 +2,12 @@
 // one line (field, value, what is allowed) and exits 1; see src/validation/report.ts.
 import { buildApp } from "./src/app";
 import { TailnetPolicy } from "./src/tailnet/tailnet-policy";
-import { synthOrExplain } from "./src/validation/report";
+import { synthOrExplain, underCdktfCli } from "./src/validation/report";
 
 process.exitCode = synthOrExplain(() => {
   const app = buildApp();
   app.synth();
   // Promises the user's base policy makes void (see README, "The tailnet policy"): said, not fatal.
-  for (const w of TailnetPolicy.warningsOf(app)) process.stderr.write(`warning: ${w}\n`);
+  // The cdktf CLI prints them itself (they are annotations); run directly, we do.
+  if (!underCdktfCli()) for (const w of TailnetPolicy.warningsOf(app)) process.stderr.write(`warning: ${w}\n`);
 });
