@@ -1,4 +1,4 @@
-import { App } from "cdktf";
+import { App, DISABLE_STACK_TRACE_IN_METADATA } from "cdktf";
 import { existsSync } from "fs";
 import { dirname, join } from "path";
 import { PolicyBase } from "./tailnet/policy/base";
@@ -26,7 +26,8 @@ export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-r
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
-  const app = new App({ outdir: options.outdir, skipBackendValidation: false });
+  // No stack traces in annotation metadata (manifest.json): they hold absolute paths.
+  const app = new App({ outdir: options.outdir, skipBackendValidation: false, context: { [DISABLE_STACK_TRACE_IN_METADATA]: true } });
   // Before any stack: every stack's configureBackend() falls back to this.
   setDefaultBackend(app, backendFromEnv(options.env ?? process.env));
   new ArticleStack(app, "article");

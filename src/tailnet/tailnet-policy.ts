@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
+import { Annotations, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { Acl } from "../../.gen/providers/tailscale/acl";
 import { DataTailscaleAcl } from "../../.gen/providers/tailscale/data-tailscale-acl";
@@ -66,6 +66,11 @@ export class TailnetPolicy extends Construct {
     return registries.get(scope.node.root)?.get(tailnet);
   }
 
+  /** What every policy of the app warns about (promises its base contradicts), for the synth command. */
+  static warningsOf(scope: IConstruct): string[] {
+    return [...(registries.get(scope.node.root)?.values() ?? [])].flatMap((p) => p.compose().warnings.map((w) => `tailnet policy "${p.tailnet}": ${w}`));
+  }
+
   readonly tailnet: string;
   readonly mode: PolicyMode;
   readonly base: PolicyBase;
@@ -102,6 +107,13 @@ export class TailnetPolicy extends Construct {
       );
     }
     registry.set(this.tailnet, this);
+    // Warnings (promises the base makes void) as cdktf annotations: the cdktf CLI prints them.
+    this.node.addValidation({
+      validate: () => {
+        for (const w of this.compose().warnings) Annotations.of(this).addWarning(w);
+        return [];
+      },
+    });
 
     if (this.mode === "managed") {
       tailscaleProvider(this);

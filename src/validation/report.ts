@@ -40,6 +40,11 @@ export function synthOrExplain(synth: () => void, io?: SynthIo): number {
   }
 }
 
+/** True when the cdktf CLI runs the app (it sets CDKTF_OUTDIR and CDKTF_CONTEXT_JSON). */
+export function underCdktfCli(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.CDKTF_OUTDIR && env.CDKTF_CONTEXT_JSON);
+}
+
 /**
  * Where the person running the command reads errors. Normally our stderr. The cdktf CLI (`cdktf
  * synth`, `diff`, `deploy`) pipes the app's stderr and prints it twice: as it arrives, and again in
@@ -52,7 +57,7 @@ export function synthOrExplain(synth: () => void, io?: SynthIo): number {
  */
 export function userStderr(env: NodeJS.ProcessEnv = process.env): (text: string) => void {
   const fallback = (text: string) => void process.stderr.write(text);
-  if (!env.CDKTF_OUTDIR || !env.CDKTF_CONTEXT_JSON) return fallback;
+  if (!underCdktfCli(env)) return fallback;
   const fd = ancestorStderr(process.pid);
   if (fd === undefined) return fallback;
   return (text: string) => {

@@ -363,6 +363,7 @@ function checkPromise(
     }
   }
   const deny: string[] = [];
+  const voided: { dst: string; rule: string }[] = [];
   for (const dst of t.value.deny ?? []) {
     const v = evaluateConnection(policy, t.value.src, dst, proto);
     if (v.result !== "yes") {
@@ -374,9 +375,17 @@ function checkPromise(
     if (fromSystems.length > 0) {
       fail("tests", `${t.source} promises ${t.value.src} cannot reach ${dst}, but ${fromSystems[0]} allows it`);
     }
-    const message = `${t.source} promises ${t.value.src} cannot reach ${dst}, but ${sources[0]} allows it`;
-    if (baseContradictions === "fail") fail("tests", `${message}; remove or narrow that rule`);
-    warnings.push(`${message}: this promise is left out of the policy's tests (narrow that rule to lock the tailnet down)`);
+    if (baseContradictions === "fail") fail("tests", `${t.source} promises ${t.value.src} cannot reach ${dst}, but ${sources[0]} allows it; remove or narrow that rule`);
+    voided.push({ dst, rule: sources[0] });
+  }
+  if (voided.length) {
+    // One line per test: which promises the base makes void, and by which rule(s).
+    const rules = [...new Set(voided.map((x) => x.rule))];
+    const what = voided.map((x) => x.dst).join(", ");
+    warnings.push(
+      `${t.source} promises ${t.value.src} cannot reach ${what}, but ${rules.join(" and ")} allow${rules.length === 1 ? "s" : ""} ${voided.length === 1 ? "it" : "them"}: ` +
+        `${voided.length === 1 ? "this promise is" : "these promises are"} left out of the policy's tests (narrow that rule to lock the tailnet down)`,
+    );
   }
   const kept: PolicyTest = { ...t.value, deny: deny.length ? deny : undefined };
   if (!kept.deny) delete (kept as { deny?: unknown }).deny;
