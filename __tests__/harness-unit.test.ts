@@ -294,6 +294,10 @@ describe("work dir and environment", () => {
     expect(fakeValueFor("l", "list(string)")).toEqual([]);
     expect(fakeValueFor("m", "map(string)")).toEqual({});
     expect(fakeValueFor("api_key", undefined)).toBe("offline-fake-api-key");
+    // Lists that validations require non-empty get one plausible entry.
+    expect(fakeValueFor("admin_cidrs", "list(string)")).toEqual(["192.0.2.0/24"]);
+    expect(fakeValueFor("ssh_public_keys", "list(string)")).toEqual([expect.stringMatching(/^ssh-ed25519 AAAA\S+ offline-fake-key$/)]);
+    expect(fakeValueFor("cidrs_extra", "list(string)")).toEqual([]);
   });
 
   test("offline environment drops user Terraform settings and provider credentials", () => {

@@ -7,6 +7,7 @@ import { MeshStack } from "../src/systems/mesh/mesh-stack";
 import { ArticleStack } from "../src/systems/article/article-stack";
 import { AwsSubnetRouterStack } from "../src/systems/subnet-router/aws-subnet-router-stack";
 import { LinodeSubnetRouterStack } from "../src/systems/subnet-router/linode-subnet-router-stack";
+import { SiteToSiteStack } from "../src/systems/site-to-site/site-to-site-stack";
 import { ErlangClusterStack } from "../src/systems/erlang-cluster/erlang-cluster-stack";
 
 // Known secret values planted as variable values; none may surface in synthesized JSON, plan files,
@@ -40,6 +41,7 @@ function synthAll(outdir: string): void {
   // Routers with their own policies (one per tailnet is per app; these stand for separate apps' tailnets).
   new LinodeSubnetRouterStack(app, "subnet-router-linode", { target: true, tailnetPolicy: { tailnet: "linode-example.com" } });
   new AwsSubnetRouterStack(app, "subnet-router-aws", { target: true, tailnetPolicy: { tailnet: "aws-example.com" } });
+  new SiteToSiteStack(app, "site-to-site", { aws: { testHost: true } });
   app.synth();
 }
 
@@ -75,6 +77,7 @@ describeIfTerraform("offline plan with planted secrets", () => {
     ["article", { linode_token: PLANTED.linode_token, tailscale_auth_key: PLANTED.tailscale_auth_key }],
     ["subnet-router-linode", { linode_token: PLANTED.linode_token, tailscale_api_key: PLANTED.tailscale_api_key }],
     ["subnet-router-aws", { tailscale_api_key: PLANTED.tailscale_api_key }],
+    ["site-to-site", { linode_token: PLANTED.linode_token, ssh_private_key: PLANTED.ssh_private_key, admin_cidrs: ["203.0.113.0/24"], ssh_public_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlantedPublicKeyOnlyForTests offline"] }],
     ["erlang-cluster", { linode_token: PLANTED.linode_token, tailscale_api_key: PLANTED.tailscale_api_key }],
   ])("%s: plan.json, plan.md and terraform output never show them", async (stack, vars) => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `secrets-${stack}-`));

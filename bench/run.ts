@@ -20,7 +20,7 @@ console.log(benchSynthRouters(runs));
 // loads src/app.ts to synthesize.
 const root = path.resolve(__dirname, "..");
 let status = 0;
-for (const stack of ["article", "subnet-router-linode", "subnet-router-aws"]) {
+for (const stack of ["article", "subnet-router-linode", "subnet-router-aws", "site-to-site"]) {
   console.log(`\n## Offline plan of the ${stack} stack\n`);
   const plan = spawnSync(
     process.execPath,

@@ -6,6 +6,7 @@ import { ArticleStack } from "./systems/article/article-stack";
 import { MeshStack } from "./systems/mesh/mesh-stack";
 import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-stack";
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
+import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
@@ -21,7 +22,7 @@ export interface BuildAppOptions {
 }
 
 /** Every stack the app defines, by name. */
-export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster"] as const;
+export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -41,6 +42,10 @@ export function buildApp(options: BuildAppOptions = {}): App {
   // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
   // wait for it, so this stack depends on the mesh stack.
   new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
+  // The HA site-to-site VPN (IPsec, not the tailnet): its own VPC and VLAN, with an AWS test host to
+  // ping from the client. The admin networks and SSH keys are runtime variables (TF_VAR_admin_cidrs,
+  // TF_VAR_ssh_public_keys): the configuration is delivered over SSH once both clouds exist.
+  new SiteToSiteStack(app, "site-to-site", { aws: { testHost: true } });
   return app;
 }
 

@@ -77,7 +77,13 @@ export function fakeValueFor(name: string, type: string | undefined): unknown {
   const t = (type ?? "string").replace(/\s+/g, "");
   if (t === "number") return 0;
   if (t === "bool") return false;
-  if (/^(list|set|tuple)\(/.test(t)) return [];
+  if (/^(list|set|tuple)\(/.test(t)) {
+    // Lists whose validations refuse an empty one: admin networks and SSH keys get one fake entry
+    // (a documentation network, the offline key) so a required variable alone doesn't stop a plan.
+    if (/(^|_)cidrs$/.test(name) && /string/.test(t)) return ["192.0.2.0/24"];
+    if (/(^|_)public_keys$/.test(name) && /string/.test(t)) return [FAKE_PUBLIC_KEY.trim()];
+    return [];
+  }
   if (/^(map|object)\(/.test(t)) return {};
   return `offline-fake-${name.replace(/_/g, "-")}`;
 }

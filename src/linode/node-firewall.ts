@@ -12,8 +12,8 @@ export interface NodeFirewallProps {
   readonly sshSourceCidrs: readonly string[];
   /** Accept 0.0.0.0/0 or ::/0 in `sshSourceCidrs` (SSH from the whole internet). @default false */
   readonly allowSshFromAnywhere?: boolean;
-  /** UDP port peers use for direct WireGuard paths. @default 41641 (tailscaled's default) */
-  readonly tailscaleUdpPort?: number;
+  /** UDP port peers use for direct WireGuard paths; false for no such rule. @default 41641 (tailscaled's default) */
+  readonly tailscaleUdpPort?: number | false;
   /** Accept ICMP/ICMPv6 from anywhere (ping, path MTU discovery). @default true */
   readonly allowIcmp?: boolean;
   /** Extra inbound rules, appended after the built-in ones. */
@@ -36,7 +36,7 @@ export class NodeFirewall extends Construct {
     requireLinodeLabel(labelField, props.label);
     if (props.label.length > 32) fail(labelField, `${JSON.stringify(props.label)} is longer than 32 characters (Linode's limit for firewall labels)`);
     const port = props.tailscaleUdpPort ?? 41641;
-    requireIntegerInRange("firewall.tailscaleUdpPort", port, 1, 65535);
+    if (port !== false) requireIntegerInRange("firewall.tailscaleUdpPort", port, 1, 65535);
     // A literal list is checked here; a variable's list is checked by its own validation block.
     const cidrsAreToken = Token.isUnresolved(props.sshSourceCidrs);
     if (!cidrsAreToken) {
@@ -56,9 +56,8 @@ export class NodeFirewall extends Construct {
         ipv6: Token.asList(it.forExpressionForList('val if strcontains(val, ":")')),
       };
     };
-    const inbound: FirewallInbound[] = [
-      { label: "tailscale-wireguard", action: "ACCEPT", protocol: "UDP", ports: String(port), ...everywhere },
-    ];
+    const inbound: FirewallInbound[] =
+      port === false ? [] : [{ label: "tailscale-wireguard", action: "ACCEPT", protocol: "UDP", ports: String(port), ...everywhere }];
     if (props.allowIcmp ?? true) {
       // Linode's ICMP protocol covers ICMPv6 for the IPv6 sources.
       inbound.push({ label: "icmp", action: "ACCEPT", protocol: "ICMP", ...everywhere });

@@ -1,6 +1,6 @@
 /**
  * Linode VPCs: a `linode_vpc` with its `linode_vpc_subnet`s, and the interface blocks that attach an
- * instance to them. Subnet rules are the API's: an RFC 1918 range, prefix /1 to /29, not overlapping
+ * instance to them (and to a VLAN). Subnet rules are the API's: an RFC 1918 range, prefix /1 to /29, not overlapping
  * 192.168.128.0/17 (Linode's private-IP range) nor another subnet of the VPC.
  *
  * A VPC interface only sends packets whose source is its own VPC address or one of its `ip_ranges`,
@@ -135,4 +135,22 @@ export function vpcInterface(o: VpcInterfaceOptions): InstanceInterface {
     ...(o.ipRanges?.length ? { ipRanges: [...o.ipRanges] } : {}),
     ...(o.primary ? { primary: true } : {}),
   };
+}
+
+/** VLAN labels: 1-64 ASCII letters, digits and '-'. */
+export function requireVlanLabel(field: string, label: string): void {
+  if (typeof label !== "string" || !/^[A-Za-z0-9-]{1,64}$/.test(label)) {
+    fail(field, `${JSON.stringify(label)} is not a VLAN label (1-64 letters, digits and '-')`);
+  }
+}
+
+/**
+ * A `purpose = "vlan"` interface block: a layer-2 segment shared by every Linode in the region with
+ * the same label (broadcast and multicast pass, so VRRP works). `ipamAddress` is the interface's
+ * address in CIDR notation (e.g. "10.0.1.2/24"), which Network Helper configures at boot. A VLAN
+ * can't be a Linode's primary interface, and Cloud Firewalls don't apply to it.
+ */
+export function vlanInterface(o: { readonly label: string; readonly ipamAddress: string }): InstanceInterface {
+  requireVlanLabel("vlan.label", o.label);
+  return { purpose: "vlan", label: o.label, ipamAddress: o.ipamAddress };
 }

@@ -131,12 +131,12 @@ export function requireOutsideTailnet(field: string, cidr: string): void {
   );
 }
 
-/** No two entries share an address; the message names both fields. */
-export function requireNoOverlap(entries: readonly { readonly field: string; readonly cidr: string }[]): void {
+/** No two entries share an address; the message names both fields and `why` (default: subnets). */
+export function requireNoOverlap(entries: readonly { readonly field: string; readonly cidr: string }[], why = "subnets must not overlap"): void {
   for (let i = 0; i < entries.length; i++) {
     for (let j = 0; j < i; j++) {
       if (cidrsOverlap(entries[i].cidr, entries[j].cidr)) {
-        fail(entries[i].field, `${show(entries[i].cidr)} overlaps ${entries[j].field} (${entries[j].cidr}); subnets must not overlap`);
+        fail(entries[i].field, `${show(entries[i].cidr)} overlaps ${entries[j].field} (${entries[j].cidr}); ${why}`);
       }
     }
   }

@@ -221,3 +221,4 @@ export function requireAwsAvailabilityZone(field: string, zone: unknown, region:
 }
 
 export * from "./cidr";
+export * from "./vpn";
