@@ -19,6 +19,7 @@ import {
   renderNodeUnit,
   renderSysConfig,
   renderVmArgs,
+  RECONNECT_EVAL,
 } from "../src/systems/erlang-cluster/render";
 import { ValidationError } from "../src/validation";
 
@@ -42,6 +43,7 @@ describe("vm.args and sys.config", () => {
       "-sname erlang@erl-tokyo-1",
       "-config /etc/erlang-cluster/sys.config",
       "-noinput",
+      `-eval "${RECONNECT_EVAL}"`,
       "",
     ]);
     const args = renderVmArgs(base).split("\n").filter((l) => !l.startsWith("##"));

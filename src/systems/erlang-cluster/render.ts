@@ -145,6 +145,11 @@ export const vmArgsPath = (p: ErlangPaths): string => `${p.configDir}/vm.args`;
 export const sysConfigPath = (p: ErlangPaths): string => `${p.configDir}/sys.config`;
 export const cookiePath = (p: ErlangPaths): string => `${p.home}/.erlang.cookie`;
 
+/** Connects to every member listed in sync_nodes_optional, every 5 s, forever (erl -eval text). */
+export const RECONNECT_EVAL =
+  "{ok, Ms} = application:get_env(kernel, sync_nodes_optional), " +
+  "spawn(fun() -> (fun L() -> [net_kernel:connect_node(M) || M <- Ms, M =/= node()], timer:sleep(5000), L() end)() end)";
+
 /** vm.args of the default node. No cookie here: the VM reads it from $HOME/.erlang.cookie. */
 export function renderVmArgs(o: ErlangRenderOptions): string {
   const r = resolveErlangRenderOptions(o);
@@ -155,6 +160,10 @@ export function renderVmArgs(o: ErlangRenderOptions): string {
     `${r.nameFlag} ${r.node}`,
     `-config ${sysConfigPath(r.paths)}`,
     "-noinput",
+    "## sync_nodes_optional only waits once, at boot: a member that starts later, or a tailnet slower",
+    "## than the timeout, would stay apart. So the node keeps connecting to the members every 5 s (a",
+    "## no-op for those already connected), and the cluster forms, and heals, by itself.",
+    `-eval "${RECONNECT_EVAL}"`,
     "",
   ].join("\n");
 }
