@@ -79,8 +79,18 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Parses and checks the shape of the sections this project merges into. */
+const parsedBases = new WeakMap<BasePolicy, PolicyObject>();
+
+/** Parses and checks the shape of the sections this project merges into (once per base). */
 export function readBase(base: BasePolicy): PolicyObject {
+  const known = parsedBases.get(base);
+  if (known) return structuredClone(known);
+  const parsed = parseBase(base);
+  parsedBases.set(base, parsed);
+  return structuredClone(parsed);
+}
+
+function parseBase(base: BasePolicy): PolicyObject {
   const value = parseHujson(base.text, base.source);
   if (!value || typeof value !== "object" || Array.isArray(value)) fail(base.source, "the policy must be a JSON object");
   const v = value as Record<string, unknown>;
@@ -254,17 +264,6 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
   for (const key of SECTIONS) if (baseValue[key] === undefined && !added[key]) delete value[key];
 
   // --- the text: the base verbatim, additions inserted after the user's own entries.
-  const editor = new HujsonEditor(base.text);
-  editor.addToObject(["tagOwners"], add.tagOwners);
-  editor.appendToArray(["grants"], add.grants.map((g) => g.value));
-  editor.appendToArray(["ssh"], add.ssh.map((s) => s.value));
-  for (const [cidr, approvers] of add.routeAppends) editor.appendToArray(["autoApprovers", "routes", cidr], approvers);
-  editor.addToObject(["autoApprovers", "routes"], add.routes);
-  editor.appendToArray(["autoApprovers", "exitNode"], add.exitNode);
-  editor.appendToArray(["nodeAttrs"], add.nodeAttrs.map((n) => n.value));
-  editor.appendToArray(["tests"], add.tests.map((t) => t.value));
-  editor.appendToArray(["sshTests"], add.sshTests.map((t) => t.value));
-
   const contributors = [
     ...new Set([
       ...add.tagOwners.map(([tag]) => owners.get(tag)!.source),
@@ -283,7 +282,31 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
     tests: add.tests.map((t) => t.value),
     sshTests: add.sshTests.map((t) => t.value),
   });
-  return { text: editor.toString(), value, additions, warnings, contributors };
+  // The text is only rendered when asked for: composing runs at every contribution, to fail early.
+  let text: string | undefined;
+  const render = (): string => {
+    const editor = new HujsonEditor(base.text);
+    editor.addToObject(["tagOwners"], add.tagOwners);
+    editor.appendToArray(["grants"], add.grants.map((g) => g.value));
+    editor.appendToArray(["ssh"], add.ssh.map((s) => s.value));
+    for (const [cidr, approvers] of add.routeAppends) editor.appendToArray(["autoApprovers", "routes", cidr], approvers);
+    editor.addToObject(["autoApprovers", "routes"], add.routes);
+    editor.appendToArray(["autoApprovers", "exitNode"], add.exitNode);
+    editor.appendToArray(["nodeAttrs"], add.nodeAttrs.map((n) => n.value));
+    editor.appendToArray(["tests"], add.tests.map((t) => t.value));
+    editor.appendToArray(["sshTests"], add.sshTests.map((t) => t.value));
+    return editor.toString();
+  };
+  return {
+    get text() {
+      text ??= render();
+      return text;
+    },
+    value,
+    additions,
+    warnings,
+    contributors,
+  };
 }
 
 function dropEmpty<T extends object>(o: T): T {
