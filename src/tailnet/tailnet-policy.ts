@@ -66,6 +66,14 @@ export class TailnetPolicy extends Construct {
     return registries.get(scope.node.root)?.get(tailnet);
   }
 
+  /**
+   * The policy a system contributes to: the shared one it was given, or one of its own, created here
+   * from props (the system then owns its tailnet's `tailscale_acl`, as `resourceName`).
+   */
+  static use(scope: Construct, id: string, given: TailnetPolicy | TailnetPolicyProps | undefined, resourceName: string): TailnetPolicy {
+    return given instanceof TailnetPolicy ? given : new TailnetPolicy(scope, id, { resourceName, ...given });
+  }
+
   /** What every policy of the app warns about (promises its base contradicts), for the synth command. */
   static warningsOf(scope: IConstruct): string[] {
     return [...(registries.get(scope.node.root)?.values() ?? [])].flatMap((p) => p.compose().warnings.map((w) => `tailnet policy "${p.tailnet}": ${w}`));

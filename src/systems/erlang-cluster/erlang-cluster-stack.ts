@@ -1,6 +1,6 @@
-import { TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformIterator, TerraformOutput, TerraformStack } from "cdktf";
+import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { NodeSpec, nodesFromRegions } from "../../linode/tailscale-nodes";
 import { tailscaleProvider } from "../../tailnet/provider";
@@ -37,14 +37,7 @@ export class ErlangClusterStack extends TerraformStack {
     if (props.nodes && (props.regions || props.nodesPerRegion)) fail("nodes", "give either nodes, or regions/nodesPerRegion, not both");
     const nodes = props.nodes ?? nodesFromRegions(props.regions ?? ["ap-northeast"], props.nodesPerRegion ?? 3);
 
-    const linodeToken = new TerraformVariable(this, "linode_token", {
-      type: "string",
-      sensitive: true,
-      nullable: false,
-      description: "Linode API token (set TF_VAR_linode_token)",
-      validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
-    });
-    new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+    linodeProvider(this);
     new RandomProvider(this, "random");
     tailscaleProvider(this);
 

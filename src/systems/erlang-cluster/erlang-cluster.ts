@@ -129,10 +129,7 @@ export class ErlangCluster extends Construct {
 
     const contribution = erlangClusterPolicy(props.policy ?? {}, this.distPorts);
     this.tag = contribution.tag;
-    this.policy =
-      props.tailnetPolicy instanceof TailnetPolicy
-        ? props.tailnetPolicy
-        : new TailnetPolicy(this, "policy", { resourceName: "erlang", ...props.tailnetPolicy });
+    this.policy = TailnetPolicy.use(this, "policy", props.tailnetPolicy, "erlang");
     this.policy.contribute(this, contribution.contribution);
 
     this.firewall = new NodeFirewall(this, "firewall", {

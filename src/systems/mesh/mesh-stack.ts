@@ -1,6 +1,6 @@
 import { Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ARTICLE_REGIONS, LINODE_REGIONS } from "../../catalog/regions";
 import { BootstrapDelivery, NodeSpec, nodesFromRegions } from "../../linode/tailscale-nodes";
@@ -96,14 +96,7 @@ export class MeshStack extends TerraformStack {
     }
 
     // --- Secrets: sensitive, never defaulted, never in files (TF_VAR_… in the environment). ---
-    const linodeToken = new TerraformVariable(this, "linode_token", {
-      type: "string",
-      sensitive: true,
-      nullable: false,
-      description: "Linode API token (set TF_VAR_linode_token)",
-      validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
-    });
-    new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+    linodeProvider(this);
     if (props.rootPassword) new RandomProvider(this, "random");
 
     let premadeAuthKey: TerraformVariable | undefined;

@@ -97,10 +97,7 @@ export class TailscaleMesh extends Construct {
     this.tag = contribution.tag;
     const meshTag = contribution.tag;
     if (mode === "managed") {
-      this.policy =
-        props.tailnetPolicy instanceof TailnetPolicy
-          ? props.tailnetPolicy
-          : new TailnetPolicy(this, "policy", { resourceName: "mesh", ...props.tailnetPolicy });
+      this.policy = TailnetPolicy.use(this, "policy", props.tailnetPolicy, "mesh");
       this.policy.contribute(this, contribution.contribution);
       this.probeUser = contribution.probeUser;
     }

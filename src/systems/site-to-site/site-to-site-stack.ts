@@ -1,9 +1,9 @@
 import { Password } from "@cdktf/provider-random/lib/password";
+import { linodeProvider } from "../../linode/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { awsProvider } from "../../aws/provider";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
 import { AwsVpnSide } from "./aws-vpn";
@@ -36,14 +36,7 @@ export class SiteToSiteStack extends TerraformStack {
     const plan = (this.plan = planSiteToSite(props));
 
     // --- Providers and inputs: secrets only as sensitive variables (TF_VAR_...), never defaulted.
-    const linodeToken = new TerraformVariable(this, "linode_token", {
-      type: "string",
-      sensitive: true,
-      nullable: false,
-      description: "Linode API token (set TF_VAR_linode_token)",
-      validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
-    });
-    new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+    linodeProvider(this);
     awsProvider(this, { region: plan.awsRegion, defaultTags: { "managed-by": "cdktf", system: "site-to-site" } });
     new RandomProvider(this, "random");
     new NullProvider(this, "null");

@@ -41,10 +41,7 @@ export class AwsSubnetRouterStack extends TerraformStack {
 
     awsProvider(this, { region: this.plan.region, defaultTags: { "managed-by": "cdktf", system: "subnet-router" } });
     tailscaleProvider(this);
-    const tailnetPolicy =
-      props.tailnetPolicy instanceof TailnetPolicy
-        ? props.tailnetPolicy
-        : new TailnetPolicy(this, "tailnet-policy", { resourceName: "subnet_router", ...props.tailnetPolicy });
+    const tailnetPolicy = TailnetPolicy.use(this, "tailnet-policy", props.tailnetPolicy, "subnet_router");
 
     this.subnetRouter = new AwsSubnetRouter(this, "subnet-router", {
       plan: this.plan,

@@ -1,6 +1,6 @@
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
-import { LinodeProvider } from "../../../.gen/providers/linode/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
@@ -41,19 +41,9 @@ export class LinodeSubnetRouterStack extends TerraformStack {
     this.plan = planLinodeSubnetRouter(props);
     const policy = subnetRouterPolicy(this.plan, props.policy ?? {}, LINODE_ROUTER_DEFAULT_TAG);
 
-    const linodeToken = new TerraformVariable(this, "linode_token", {
-      type: "string",
-      sensitive: true,
-      nullable: false,
-      description: "Linode API token (set TF_VAR_linode_token)",
-      validation: [{ condition: "${length(var.linode_token) > 0}", errorMessage: "linode_token must not be empty." }],
-    });
-    new LinodeProvider(this, "linode", { token: linodeToken.stringValue });
+    linodeProvider(this);
     tailscaleProvider(this);
-    const tailnetPolicy =
-      props.tailnetPolicy instanceof TailnetPolicy
-        ? props.tailnetPolicy
-        : new TailnetPolicy(this, "tailnet-policy", { resourceName: "subnet_router", ...props.tailnetPolicy });
+    const tailnetPolicy = TailnetPolicy.use(this, "tailnet-policy", props.tailnetPolicy, "subnet_router");
 
     this.subnetRouter = new LinodeSubnetRouter(this, "subnet-router", {
       plan: this.plan,
