@@ -245,11 +245,10 @@ async function loadNodes(a: CliArgs): Promise<{ nodes: MeshNode[]; access?: Prob
 }
 
 /** SSH settings: flags first, then what the stack's probe_access output says, then public/root. */
-export function sshSettings(a: CliArgs, access?: ProbeAccess): { via: "public" | "tailnet"; user: string; fromStack: boolean } {
+export function sshSettings(a: CliArgs, access?: ProbeAccess): { via: "public" | "tailnet"; user: string } {
   return {
     via: a.sshVia ?? access?.sshVia ?? "public",
     user: a.sshUser ?? access?.sshUser ?? "root",
-    fromStack: access !== undefined && (a.sshVia === undefined || a.sshUser === undefined),
   };
 }
 

@@ -9,8 +9,6 @@ import { MeshNode } from "./types";
 export interface PreflightContext {
   readonly via: "public" | "tailnet";
   readonly user: string;
-  /** Where the via/user defaults came from, for the message. */
-  readonly fromStack: boolean;
 }
 
 /** Runs `true` on `node`; returns undefined when it works, else what to change. */
