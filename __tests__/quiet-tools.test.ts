@@ -19,7 +19,7 @@ test("every dependency with an install script is reviewed in package.json's allo
   expect(r.status).toBe(0);
   expect(r.stdout.trim()).toBe("No packages with unreviewed install scripts.");
   const allow = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).allowScripts;
-  expect(Object.keys(allow).sort()).toEqual(["@cdktf/node-pty-prebuilt-multiarch", "esbuild", "protobufjs"]);
+  expect(Object.keys(allow).sort()).toEqual(["@cdktf/node-pty-prebuilt-multiarch", "@swc/core", "esbuild", "protobufjs"]);
 });
 
 test("npm run cdktf -- synth: no checkpoint line even without CHECKPOINT_DISABLE in the environment", () => {

@@ -8,6 +8,7 @@ import { AwsSubnetRouterStack } from "./systems/subnet-router/aws-subnet-router-
 import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-router-stack";
 import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
+import { skipTokenCreationStacks } from "./terraform/token-stacks";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 
 export interface BuildAppOptions {
@@ -25,6 +26,8 @@ export interface BuildAppOptions {
 export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
+  // Before any token exists: see token-stacks.ts (SYNTH_DEBUG=1 keeps them).
+  skipTokenCreationStacks(options.env ?? process.env);
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
   // No stack traces in annotation metadata (manifest.json): they hold absolute paths.
   const app = new App({ outdir: options.outdir, skipBackendValidation: false, context: { [DISABLE_STACK_TRACE_IN_METADATA]: true } });
