@@ -25,7 +25,7 @@
  * SYNTH_DEBUG=1 is for an unexpected error: TypeScript line numbers in its stack (source maps),
  * neither code cache nor bundle, and cdktf's token creation stacks kept (src/terraform/token-stacks.ts).
  * Validation errors print one line and no stack either way. RUN_TS_CACHES=0 turns only the code
- * cache and the dependency bundle off.
+ * cache and the dependency bundle off; RUN_TS_DEBUG=1 has them say what they did, at exit.
  */
 "use strict";
 const crypto = require("crypto");
@@ -38,6 +38,9 @@ const { spawnSync } = require("child_process");
 const root = path.resolve(__dirname, "..");
 const cacheRoot = path.resolve(process.env.RUN_TS_CACHE_DIR || path.join(root, "dist"));
 const sourceMaps = process.env.SYNTH_DEBUG === "1";
+/** RUN_TS_DEBUG=1: each cache says what it did, on stderr at exit. */
+const debug = process.env.RUN_TS_DEBUG === "1";
+const shown = (file) => path.relative(root, file);
 
 // ---- transpiling ----------------------------------------------------------------------------
 
@@ -117,10 +120,12 @@ function installCodeCache(entry) {
   }
   /** Modules compiled without usable bytecode this run: their script, to ask V8 for it at exit. */
   const fresh = new Map();
+  let compiled = 0;
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
 
   Module.prototype._compile = function compileWithCache(content, filename) {
     // V8 only compares a source's length with the bytecode's; the hash catches same-length edits.
+    compiled++;
     const hash = crypto.createHash("sha1").update(content).digest("base64");
     const known = entries.get(filename);
     const cachedData = known?.hash === hash ? known.data : undefined;
@@ -140,7 +145,7 @@ function installCodeCache(entry) {
   };
 
   process.once("exit", () => {
-    if (process.env.RUN_TS_DEBUG) process.stderr.write(`code cache: ${fresh.size} fresh: ${[...fresh.keys()].join(" ")}\n`);
+    if (debug) process.stderr.write(`run-ts: code cache: ${compiled} modules, ${fresh.size} compiled afresh: ${[...fresh.keys()].map(shown).join(" ")}\n`);
     if (fresh.size === 0) return;
     try {
       // Bytecode asked for after the run includes the functions that ran, not only the top level.
@@ -200,6 +205,7 @@ function installDepsBundle(entry) {
   }
   /** Packages the app asked for that the bundle lacks: specifier -> resolved file. */
   const wanted = new Map();
+  const served = new Set();
   let bundle;
   const load = Module._load;
   Module._load = function loadFromBundle(request, parent, isMain) {
@@ -214,13 +220,17 @@ function installDepsBundle(entry) {
       if (bundled[request] === resolved) {
         bundle ??= load(bundleFile, null, false);
         // A bundle another run has just replaced may lack it: then it loads as usual.
-        if (typeof bundle[request] === "function") return bundle[request]();
+        if (typeof bundle[request] === "function") {
+          served.add(request);
+          return bundle[request]();
+        }
       }
       if (fromApp && !resolved.endsWith(".node") && !failed.includes(request)) wanted.set(request, resolved);
     }
     return load.apply(this, arguments);
   };
   process.once("exit", () => {
+    if (debug) process.stderr.write(`run-ts: bundle served ${[...served].sort().join(" ") || "nothing"}; to add: ${[...wanted.keys()].sort().join(" ") || "nothing"}\n`);
     if (wanted.size > 0) rebuild();
   });
   function rebuild() {
