@@ -9,8 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Lazy } from "cdktf";
-import { skipTokenCreationStacks } from "../src/terraform/token-stacks";
+import { synthToTempDir } from "./helpers/synth";
 
 const ROOT = path.join(__dirname, "..");
 let work: string;
@@ -116,7 +115,7 @@ test("a new import joins the bundle on the next run", () => {
   expect(served(next.stderr)).toEqual(["constructs", "fastest-levenshtein"]);
 });
 
-test("synthesis gives the same bytes with the caches, without them, and in debug mode", () => {
+test("synthesis gives the same bytes with the caches, without them, in debug mode and compiled by tsc", () => {
   const synth = (label: string, env: NodeJS.ProcessEnv) => {
     const out = path.join(work, label);
     run(path.join(ROOT, "main.ts"), { CDKTF_OUTDIR: out, ...env });
@@ -134,12 +133,24 @@ test("synthesis gives the same bytes with the caches, without them, and in debug
   expect(read(synth("warm", {}))).toEqual(cold);
   expect(read(synth("nocache", { RUN_TS_CACHES: "0" }))).toEqual(cold);
   expect(read(synth("debug", { SYNTH_DEBUG: "1" }))).toEqual(cold);
+  // And the same as compiled by TypeScript itself (ts-jest), in this process.
+  const inProcess = synthToTempDir("run-ts-tsc-");
+  try {
+    expect(read(inProcess)).toEqual(cold);
+  } finally {
+    fs.rmSync(inProcess, { recursive: true, force: true });
+  }
 }, 60_000);
 
 test("cdktf's token creation stacks are skipped unless SYNTH_DEBUG=1", () => {
-  const stackOf = () => (Lazy.anyValue({ produce: () => 1 }) as unknown as { creationStack: string[] }).creationStack;
-  expect(skipTokenCreationStacks({ SYNTH_DEBUG: "1" })).toBe(false);
-  expect(stackOf().length).toBeGreaterThan(0);
-  expect(skipTokenCreationStacks({})).toBe(true);
-  expect(stackOf()).toEqual([]);
+  // Fresh modules: the synthesis above has already turned them off in this file's cdktf.
+  jest.isolateModules(() => {
+    const { Lazy } = require("cdktf") as typeof import("cdktf");
+    const { skipTokenCreationStacks } = require("../src/terraform/token-stacks") as typeof import("../src/terraform/token-stacks");
+    const stackOf = () => (Lazy.anyValue({ produce: () => 1 }) as unknown as { creationStack: string[] }).creationStack;
+    expect(skipTokenCreationStacks({ SYNTH_DEBUG: "1" })).toBe(false);
+    expect(stackOf().length).toBeGreaterThan(0);
+    expect(skipTokenCreationStacks({})).toBe(true);
+    expect(stackOf()).toEqual([]);
+  });
 });

@@ -45,26 +45,51 @@ const shown = (file) => path.relative(root, file);
 // ---- transpiling ----------------------------------------------------------------------------
 
 const tsCacheDir = path.join(cacheRoot, "ts-cache");
-let swc;
+let transform;
 
 function transpile(source, filename) {
-  swc ??= require("@swc/core");
-  return swc.transformSync(source, {
-    filename,
-    swcrc: false,
-    configFile: false,
-    sourceMaps: sourceMaps ? "inline" : false,
-    inlineSourcesContent: sourceMaps,
-    module: { type: "commonjs" },
-    jsc: {
-      parser: { syntax: "typescript" },
-      target: "es2020",
-      // As tsconfig.json's target (ES2020) means for tsc and ts-jest: fields assigned in the
-      // constructor, so a field only declared in a subclass doesn't reset what the base set.
-      transform: { useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-  }).code;
+  transform ??= transformer();
+  return transform(source, filename);
+}
+
+/**
+ * swc, whose native binary loads in process (about 20 ms after an edit); esbuild, which starts its
+ * binary as a child process (about 50 ms), only where swc has no binary for this platform. Both as
+ * tsconfig.json's target (ES2020) means for tsc and ts-jest: class fields assigned in the
+ * constructor, so a field only declared in a subclass doesn't reset what the base class set.
+ */
+function transformer() {
+  let swc;
+  try {
+    swc = require("@swc/core");
+  } catch {
+    const esbuild = require("esbuild");
+    return (source, filename) =>
+      esbuild.transformSync(source, {
+        loader: "ts",
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        sourcefile: filename,
+        sourcemap: sourceMaps ? "inline" : false,
+        tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+      }).code;
+  }
+  return (source, filename) =>
+    swc.transformSync(source, {
+      filename,
+      swcrc: false,
+      configFile: false,
+      sourceMaps: sourceMaps ? "inline" : false,
+      inlineSourcesContent: sourceMaps,
+      module: { type: "commonjs" },
+      jsc: {
+        parser: { syntax: "typescript" },
+        target: "es2020",
+        transform: { useDefineForClassFields: false },
+        keepClassNames: true,
+      },
+    }).code;
 }
 
 /** Writes under a private name, then renames: parallel runs never read a half-written file. */
