@@ -123,8 +123,8 @@ Module._extensions[".ts"] = (module, filename) => module._compile(compiled(filen
 // ---- V8 code cache --------------------------------------------------------------------------
 
 /**
- * One file per entry point, V8 version and set of flags: [4-byte header length][JSON header][bytecode...], the
- * header listing [filename, source hash, offset, length] per module.
+ * One file per entry point, V8 version and set of flags: [4-byte header length][JSON header]
+ * [bytecode...], the header listing [filename, source hash, offset, length] per module.
  */
 function installCodeCache(entry) {
   const name = path.relative(root, entry).replace(/[^A-Za-z0-9.-]+/g, "_");
@@ -250,13 +250,20 @@ function installDepsBundle(entry) {
           return bundle[request]();
         }
       }
-      if (fromApp && !resolved.endsWith(".node") && !failed.includes(request)) wanted.set(request, resolved);
+      // Only installed packages: the app's own files must stay editable, and addons can't be bundled.
+      const installedPackage = resolved.includes(`${path.sep}node_modules${path.sep}`) && !resolved.endsWith(".node");
+      if (fromApp && installedPackage && !failed.includes(request)) wanted.set(request, resolved);
     }
     return load.apply(this, arguments);
   };
   process.once("exit", () => {
     if (debug) process.stderr.write(`run-ts: bundle served ${[...served].sort().join(" ") || "nothing"}; to add: ${[...wanted.keys()].sort().join(" ") || "nothing"}\n`);
-    if (wanted.size > 0) rebuild();
+    try {
+      if (wanted.size > 0) rebuild();
+    } catch (err) {
+      // A bundle that can't be made only costs the next run time; the run's own result stands.
+      process.stderr.write(`run-ts: dependency bundle not updated: ${err.message}\n`);
+    }
   });
   function rebuild() {
     const specifiers = { ...bundled, ...Object.fromEntries(wanted) };
