@@ -2,8 +2,9 @@
  * The main job against its floor, in one run: the cost of loading cdktf at all
  * (`node -e "require('cdktf')"`), then `npm run synth` and `npx cdktf synth` right after an edit
  * (a comment line added to a source file every stack imports, so the runner transpiles and compiles
- * it again; the file is restored at the end) and `npm run synth` with nothing changed. Runs are interleaved, so machine load weighs on all of them alike; medians, and each as a
- * ratio of the floor's median. Goal: `npm run synth` after an edit at most 3 times the floor.
+ * it again; the file is restored at the end) and `npm run synth` with nothing changed. Runs are
+ * interleaved, so machine load weighs on all of them alike; medians, and each as a ratio of the
+ * floor's median. Goal: `npm run synth` after an edit at most 3 times the floor.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
