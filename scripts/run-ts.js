@@ -127,7 +127,7 @@ Module._extensions[".ts"] = (module, filename) => module._compile(compiled(filen
  * [bytecode...], the header listing [filename, source hash, offset, length] per module.
  */
 function installCodeCache(entry) {
-  const name = path.relative(root, entry).replace(/[^A-Za-z0-9.-]+/g, "_");
+  const name = cacheName(entry);
   // V8 rejects bytecode made under other flags: runs with other flags keep a cache of their own.
   const flags = crypto.createHash("sha1").update(`${process.execArgv.join(" ")}\0${process.env.NODE_OPTIONS ?? ""}`).digest("hex").slice(0, 8);
   const file = path.join(cacheRoot, "code-cache", `${name}.${process.versions.v8}.${process.arch}.${flags}.bin`);
@@ -205,7 +205,7 @@ function installCodeCache(entry) {
  * bundled, whoever asks: a package loaded from node_modules gets the bundle's cdktf, not a second one.
  */
 function installDepsBundle(entry) {
-  const name = path.relative(root, entry).replace(/[^A-Za-z0-9.-]+/g, "_");
+  const name = cacheName(entry);
   const bundleFile = path.join(cacheRoot, "deps", `${name}.js`);
   const manifestFile = path.join(cacheRoot, "deps", `${name}.json`);
   let installed;
@@ -285,6 +285,11 @@ function installDepsBundle(entry) {
       writeAtomically(manifestFile, `${JSON.stringify({ installed, specifiers: bundled, failed: [...failed, ...wanted.keys()] }, null, 1)}\n`);
     }
   }
+}
+
+/** The entry's path from the project root as a file name: each entry point has caches of its own. */
+function cacheName(entry) {
+  return path.relative(root, entry).replace(/[^A-Za-z0-9.-]+/g, "_");
 }
 
 /** A package name, possibly with a path inside it: not relative, not absolute, not Node's own. */
