@@ -112,16 +112,16 @@ describe("what a router contributes", () => {
 });
 
 describe("offline evaluation of addresses behind a router", () => {
-  const { selectorMatches } = jest.requireActual("../src/tailnet/policy/evaluate") as typeof import("../src/tailnet/policy/evaluate");
+  const { evaluateConnection } = jest.requireActual("../src/tailnet/policy/evaluate") as typeof import("../src/tailnet/policy/evaluate");
+  const grantTo = (dst: string, extra: Record<string, unknown> = {}) => ({ ...extra, grants: [{ src: ["ops@example.com"], dst: [dst], ip: ["*"] }] });
   test("identity selectors never match an address outside the tailnet's ranges; inside them it depends on the tailnet", () => {
-    const host = { kind: "ip" as const, cidr: "10.0.2.10/32" };
-    const device = { kind: "ip" as const, cidr: "100.100.1.1/32" };
     for (const sel of ["tag:mesh", "autogroup:member", "autogroup:admin", "group:ops", "alice@example.com", "autogroup:tagged"]) {
-      expect({ sel, r: selectorMatches(sel, host, { groups: { "group:ops": [] } }, "dst") }).toEqual({ sel, r: "no" });
+      const policy = grantTo(sel, { groups: { "group:ops": [] }, tagOwners: { "tag:mesh": [] } });
+      expect({ sel, r: evaluateConnection(policy, "ops@example.com", "10.0.2.10:22").result }).toEqual({ sel, r: "no" });
     }
-    expect(selectorMatches("tag:mesh", device, {}, "dst")).toBe("unknown");
-    expect(selectorMatches("10.0.0.0/16", host, {}, "dst")).toBe("yes");
-    expect(selectorMatches("db", host, { hosts: { db: "10.0.2.10" } }, "dst")).toBe("yes");
-    expect(selectorMatches("*", host, {}, "dst")).toBe("yes");
+    expect(evaluateConnection(grantTo("tag:mesh"), "ops@example.com", "100.100.1.1:22").result).toBe("unknown");
+    expect(evaluateConnection(grantTo("10.0.0.0/16"), "ops@example.com", "10.0.2.10:22").result).toBe("yes");
+    expect(evaluateConnection(grantTo("db", { hosts: { db: "10.0.2.10" } }), "ops@example.com", "10.0.2.10:22").result).toBe("yes");
+    expect(evaluateConnection(grantTo("*"), "ops@example.com", "10.0.2.10:22").result).toBe("yes");
   });
 });

@@ -3,8 +3,7 @@
  * the ranges a private network must stay out of (the tailnet's own, CGNAT 100.64.0.0/10 and
  * fd7a:115c:a1e0::/48, where Tailscale puts its device addresses).
  */
-import { isIPv4, isIPv6 } from "net";
-import { fail, ipv6ToBigInt, parseCidr } from "./index";
+import { fail, ipAddressBits, parseCidr } from "./index";
 
 /** Tailscale gives devices IPv4 addresses from CGNAT space; a subnet route inside it would shadow peers. */
 export const TAILNET_IPV4_RANGE = "100.64.0.0/10";
@@ -41,12 +40,7 @@ export function cidrsOverlap(a: string, b: string): boolean {
 }
 
 /** The address's value and family, or undefined when `addr` is no plain IPv4/IPv6 address. */
-function addressBits(addr: string): { version: 4 | 6; bits: bigint } | undefined {
-  if (typeof addr !== "string") return undefined;
-  if (isIPv4(addr) && !/(^|\.)0\d/.test(addr)) return { version: 4, bits: addr.split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n) };
-  if (isIPv6(addr)) return { version: 6, bits: ipv6ToBigInt(addr) };
-  return undefined;
-}
+const addressBits = ipAddressBits;
 
 /** True when `addr` (a plain address, no prefix) lies in `cidr`. */
 export function addressInCidr(addr: string, cidr: string): boolean {

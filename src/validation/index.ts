@@ -109,14 +109,27 @@ export function parseCidr(cidr: string): { version: 4 | 6; bits: bigint; prefix:
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
   if (!m) return undefined;
   const prefix = Number(m[2]);
-  const [version, width, bits] = isIPv4(m[1]) && !/(^|\.)0\d/.test(m[1])
-    ? [4 as const, 32, m[1].split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n)]
-    : isIPv6(m[1])
-      ? [6 as const, 128, ipv6ToBigInt(m[1])]
-      : [undefined, 0, 0n];
-  if (!version || prefix > width) return undefined;
-  if (prefix < width && bits & ((1n << BigInt(width - prefix)) - 1n)) return undefined;
-  return { version, bits, prefix };
+  const addr = ipAddressBits(m[1]);
+  if (!addr) return undefined;
+  const width = addr.version === 4 ? 32 : 128;
+  if (prefix > width) return undefined;
+  if (prefix < width && addr.bits & ((1n << BigInt(width - prefix)) - 1n)) return undefined;
+  return { version: addr.version, bits: addr.bits, prefix };
+}
+
+/**
+ * A plain IPv4 or IPv6 address as its value, or undefined. The one parser every CIDR check uses:
+ * it refuses what an address field can't hold, such as an IPv6 zone id (`fe80::1%eth0`, which
+ * net.isIPv6 accepts) and IPv4 octets with leading zeros (read as octal by some tools).
+ */
+export function ipAddressBits(addr: string): { version: 4 | 6; bits: bigint } | undefined {
+  if (typeof addr !== "string" || addr.includes("%")) return undefined;
+  if (isIPv4(addr)) {
+    if (/(^|\.)0\d/.test(addr)) return undefined;
+    return { version: 4, bits: addr.split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n) };
+  }
+  if (isIPv6(addr)) return { version: 6, bits: ipv6ToBigInt(addr) };
+  return undefined;
 }
 
 /** An IPv6 address (already checked by net.isIPv6) as its 128-bit value. */
@@ -129,6 +142,7 @@ export function ipv6ToBigInt(addr: string): bigint {
     text = text.slice(0, dotted.index) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
   }
   const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  if (!/^[0-9a-fA-F:]*$/.test(text)) throw new Error(`internal: ${JSON.stringify(addr)} is not a plain IPv6 address`);
   const headParts = head ? head.split(":") : [];
   const tailParts = tail === undefined ? [] : tail ? tail.split(":") : [];
   const fill = tail === undefined ? [] : new Array(8 - headParts.length - tailParts.length).fill("0");

@@ -1,24 +1,24 @@
 /**
- * An offline reading of a policy's network rules, enough to tell at synth time whether a policy
- * test will pass when Tailscale checks it. Three answers: "yes" (some rule surely allows the
- * connection), "no" (no rule can), "unknown" (it depends on facts only the tailnet has: who is an
- * admin, which device holds an IP, device posture). Grants and ACLs only ever allow, so a
- * connection is allowed as soon as one rule allows it.
+ * An offline reading of a policy's rules, enough to give the control plane's answer to its `tests`
+ * and `sshTests`. Three answers for a connection: "yes" (some rule surely allows it), "no" (no rule
+ * can), "unknown" (it depends on what only the live tailnet knows: who holds a role, which device
+ * has an address, which routes are approved, device posture). Grants, ACLs and SSH rules only ever
+ * allow, so a connection is allowed as soon as one rule allows it.
+ *
+ * Runs on a policy the checker (check.ts) found valid; it never throws on one.
+ * Rules, with sources: https://tailscale.com/kb/1337/policy-syntax#tests (a test's src must reach
+ * every accept destination and no deny one), https://tailscale.com/kb/1538/grants-syntax,
+ * https://tailscale.com/kb/1193/tailscale-ssh#ssh-access-rules; juanfont/headscale
+ * hscontrol/policy/v2/test.go (a test passes only when every address of its src reaches the
+ * destination; no proto = TCP, UDP or ICMP) and sshtest.go (check needs a check rule).
  */
-import { TAILNET_RANGES, parseCidr } from "../../validation";
+import { Alias, IpSpec, Prefix, inTailnet, parseAlias, parseIpSpec, parsePorts, parsePrefix, parseProtocol, prefixContains, prefixesOverlap, splitHostPorts, touchesTailnet } from "./syntax";
 import { PolicyObject } from "./types";
 
 export type Tri = "yes" | "no" | "unknown";
 
-/** Who a test connects from, or to. */
-export type Principal =
-  | { readonly kind: "tag"; readonly name: string }
-  | { readonly kind: "user"; readonly name: string }
-  | { readonly kind: "ip"; readonly cidr: string }
-  | { readonly kind: "other"; readonly name: string };
-
 export interface RuleRef {
-  readonly section: "grants" | "acls";
+  readonly section: "grants" | "acls" | "ssh";
   readonly index: number;
 }
 
@@ -26,151 +26,342 @@ export interface Verdict {
   readonly result: Tri;
   /** Rules that allow it for sure (result "yes"). */
   readonly allowedBy: readonly RuleRef[];
+  /** Why the answer is "unknown" (or "no"), in a few words. */
+  readonly why: string;
 }
 
-const ROLE_AUTOGROUPS = /^autogroup:(admin|owner|it-admin|network-admin|billing-admin|auditor)$/;
-
-export function principalOf(selector: string, policy: PolicyObject): Principal {
-  if (selector.startsWith("tag:")) return { kind: "tag", name: selector };
-  if (selector.includes("@") && !selector.startsWith("group:")) return { kind: "user", name: selector };
-  const host = policy.hosts?.[selector];
-  const addr = host ?? selector;
-  const cidr = toCidr(addr);
-  if (cidr) return { kind: "ip", cidr };
-  return { kind: "other", name: selector };
-}
-
-function toCidr(text: string): string | undefined {
-  if (parseCidr(text)) return text;
-  if (parseCidr(`${text}/32`)) return `${text}/32`;
-  if (parseCidr(`${text}/128`)) return `${text}/128`;
-  return undefined;
-}
-
-function cidrContains(outer: string, inner: string): boolean {
-  const a = parseCidr(outer);
-  const b = parseCidr(inner);
-  if (!a || !b || a.version !== b.version || a.prefix > b.prefix) return false;
-  const width = a.version === 4 ? 32 : 128;
-  const shift = BigInt(width - a.prefix);
-  return a.bits >> shift === b.bits >> shift;
-}
-
-/** Does a rule's selector cover this principal? */
-export function selectorMatches(selector: string, p: Principal, policy: PolicyObject, side: "src" | "dst"): Tri {
-  if (selector === "*" || selector === "autogroup:danger-all") return "yes";
-  // Tags, users, groups and role autogroups name devices, which only hold tailnet addresses; an
-  // address outside those ranges (a subnet route's host) is reached through its CIDR, never them.
-  if (p.kind === "ip" && selector !== "autogroup:internet" && !toCidr(policy.hosts?.[selector] ?? selector) && !TAILNET_RANGES.some((r) => cidrContains(r, p.cidr))) {
-    return "no";
-  }
-  if (selector.startsWith("tag:")) {
-    if (p.kind === "tag") return p.name === selector ? "yes" : "no";
-    return p.kind === "user" ? "no" : "unknown";
-  }
-  if (selector === "autogroup:tagged") return p.kind === "tag" ? "yes" : p.kind === "user" ? "no" : "unknown";
-  if (selector === "autogroup:member") return p.kind === "user" ? "yes" : p.kind === "tag" ? "no" : "unknown";
-  if (ROLE_AUTOGROUPS.test(selector) || selector === "autogroup:shared") return p.kind === "tag" ? "no" : "unknown";
-  if (selector === "autogroup:self") return side === "dst" && p.kind === "tag" ? "no" : "unknown";
-  if (selector === "autogroup:internet") return p.kind === "tag" || p.kind === "user" ? "no" : "unknown";
-  if (selector.startsWith("group:")) {
-    if (p.kind === "tag") return "no";
-    if (p.kind !== "user") return "unknown";
-    const members = policy.groups?.[selector];
-    return members === undefined ? "unknown" : members.includes(p.name) ? "yes" : "no";
-  }
-  if (selector.includes("@")) return p.kind === "user" ? (p.name === selector ? "yes" : "no") : p.kind === "tag" ? "no" : "unknown";
-  const cidr = toCidr(policy.hosts?.[selector] ?? selector);
-  if (cidr) {
-    if (p.kind === "ip") return cidrContains(cidr, p.cidr) ? "yes" : cidrContains(p.cidr, cidr) ? "unknown" : "no";
-    // A tagged device or a user's device has some tailnet address; without the tailnet we can't say which.
-    return "unknown";
-  }
-  return "unknown";
-}
-
-interface PortSpec {
-  readonly proto?: string;
-  readonly from: number;
-  readonly to: number;
-}
-
-/** "*", "22", "80-443", "tcp:22", "udp:*", "tcp:1000-2000"; several comma-separated. */
-export function parsePorts(text: string, proto?: string): PortSpec[] {
-  let p = proto;
-  let ports = text;
-  const m = /^([a-z0-9-]+):(.*)$/i.exec(text);
-  if (m && !/^\d/.test(m[1])) {
-    p = m[1].toLowerCase();
-    ports = m[2];
-  }
-  return ports.split(",").map((part) => {
-    if (part === "*") return { proto: p, from: 0, to: 65535 };
-    const r = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!r) return { proto: p, from: -1, to: -1 };
-    return { proto: p, from: Number(r[1]), to: Number(r[2] ?? r[1]) };
-  });
-}
-
-function portMatches(specs: PortSpec[], proto: string, port: number): Tri {
-  let unknown = false;
-  for (const s of specs) {
-    if (s.from < 0) {
-      unknown = true;
-      continue;
-    }
-    if (s.proto && s.proto !== proto) continue;
-    if (port >= s.from && port <= s.to) return "yes";
-  }
-  return unknown ? "unknown" : "no";
-}
-
-/** Splits an ACL destination or a test destination, "host:ports", "[v6]:ports". */
-export function splitHostPort(text: string): { host: string; ports: string } {
-  const v6 = /^\[([^\]]+)\]:(.+)$/.exec(text);
-  if (v6) return { host: v6[1], ports: v6[2] };
-  const i = text.lastIndexOf(":");
-  if (i <= 0) return { host: text, ports: "*" };
-  return { host: text.slice(0, i), ports: text.slice(i + 1) };
-}
+/** Who connects, or is connected to, as a test names it. */
+type Who =
+  | { readonly kind: "tag"; readonly name: string }
+  | { readonly kind: "user"; readonly name: string }
+  | { readonly kind: "addr"; readonly prefix: Prefix; readonly text: string }
+  | { readonly kind: "other"; readonly name: string };
 
 const and = (a: Tri, b: Tri): Tri => (a === "no" || b === "no" ? "no" : a === "unknown" || b === "unknown" ? "unknown" : "yes");
-const anyOf = (values: Tri[]): Tri => (values.includes("yes") ? "yes" : values.includes("unknown") ? "unknown" : "no");
+const anyOf = (values: readonly Tri[]): Tri => (values.includes("yes") ? "yes" : values.includes("unknown") ? "unknown" : "no");
+const allOf = (values: readonly Tri[]): Tri => (values.includes("no") ? "no" : values.includes("unknown") ? "unknown" : "yes");
+
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === "string");
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** Reasons an answer is unknown, collected while matching. */
+class Why {
+  readonly notes: string[] = [];
+  add(n: string): "unknown" {
+    if (!this.notes.includes(n)) this.notes.push(n);
+    return "unknown";
+  }
+  text(): string {
+    return this.notes.slice(0, 2).join("; ");
+  }
+}
+
+function hostPrefix(policy: PolicyObject, name: string): Prefix | undefined {
+  const v = obj(policy.hosts)[name];
+  return typeof v === "string" ? parsePrefix(v.trim()) : undefined;
+}
+
+/** The principal(s) a test's src or dst names. A group is its members (every one must reach). */
+function whoOf(policy: PolicyObject, text: string): Who[] {
+  const a = parseAlias(text);
+  if (!a.ok) return [{ kind: "other", name: text }];
+  const v = a.value;
+  switch (v.kind) {
+    case "tag":
+    case "user":
+      return [{ kind: v.kind, name: v.name }];
+    case "prefix":
+      return [{ kind: "addr", prefix: v.prefix, text }];
+    case "host": {
+      const p = hostPrefix(policy, v.name);
+      return p ? [{ kind: "addr", prefix: p, text }] : [{ kind: "other", name: text }];
+    }
+    case "group": {
+      const members = strs(obj(policy.groups)[v.name]);
+      return members.map((m) => ({ kind: "user" as const, name: m.trim() }));
+    }
+    default:
+      return [{ kind: "other", name: text.trim() }];
+  }
+}
+
+const ROLE = /^autogroup:(admin|owner|it-admin|network-admin|billing-admin|auditor)$/;
 
 /**
- * Would `src` reach `dst` (written `host:port`) with protocol `proto` (default tcp)?
- * `src` is a test source: a tag, a user or an address.
+ * Does one selector of a rule cover `who`? `side` is where the selector sits; `src` is the
+ * connecting principal (autogroup:self on the dst side means "the source user's own devices").
  */
-export function evaluateConnection(policy: PolicyObject, src: string, dst: string, proto = "tcp"): Verdict {
-  const from = principalOf(src, policy);
-  const { host, ports } = splitHostPort(dst);
-  const to = principalOf(host, policy);
-  const port = ports === "*" ? 0 : Number(ports);
-  const results: { ref: RuleRef; tri: Tri }[] = [];
+function covers(policy: PolicyObject, selector: string, who: Who, side: "src" | "dst", src: Who | undefined, why: Why): Tri {
+  const parsed = parseAlias(selector);
+  if (!parsed.ok) return "no";
+  const sel: Alias = parsed.value;
+  if (who.kind === "other") {
+    if (sel.kind === "any" || (sel.kind === "autogroup" && sel.name === "autogroup:danger-all")) return "yes";
+    if (sel.kind === "autogroup" && sel.name === who.name) return "yes";
+    return why.add(`${who.name} is not one device or user`);
+  }
+  // An address outside the tailnet's ranges is a subnet route's host or the internet: only an
+  // address selector, "*" (approved routes) or autogroup:internet can cover it.
+  const outside = who.kind === "addr" && !inTailnet(who.prefix);
+  switch (sel.kind) {
+    case "any":
+      // "*" as a destination has no restriction (subnet routes included); as a source it covers
+      // tailnet devices and approved subnet routes, which only the tailnet knows.
+      if (!outside || side === "dst") return "yes";
+      return why.add(`whether ${who.text} is in an approved subnet route depends on the tailnet`);
+    case "autogroup":
+      switch (sel.name) {
+        case "autogroup:danger-all":
+          return "yes";
+        case "autogroup:internet":
+          if (who.kind !== "addr" || !outside) return "no";
+          return why.add(`autogroup:internet is reached through exit nodes; ${who.text} depends on the tailnet's routes`);
+        case "autogroup:member":
+          return who.kind === "user" ? "yes" : who.kind === "tag" ? "no" : outside ? "no" : why.add(`who holds ${who.text} depends on the tailnet`);
+        case "autogroup:tagged":
+          return who.kind === "tag" ? "yes" : who.kind === "user" ? "no" : outside ? "no" : why.add(`who holds ${who.text} depends on the tailnet`);
+        case "autogroup:self":
+          if (side !== "dst" || who.kind === "tag" || outside) return "no";
+          if (who.kind === "user" && src?.kind === "user") return who.name === src.name ? "yes" : "no";
+          if (src?.kind === "tag") return "no";
+          return why.add("autogroup:self depends on who owns the devices");
+        case "autogroup:shared":
+          return who.kind === "tag" || outside ? "no" : why.add("which users a device is shared with depends on the tailnet");
+        default:
+          if (ROLE.test(sel.name)) return who.kind === "tag" || outside ? "no" : why.add(`who holds the role ${sel.name} depends on the tailnet`);
+          return "no";
+      }
+    case "tag":
+      if (who.kind === "tag") return who.name === sel.name ? "yes" : "no";
+      if (who.kind === "user" || outside) return "no";
+      return why.add(`which device holds ${who.text} depends on the tailnet`);
+    case "user":
+      if (who.kind === "user") return who.name === sel.name ? "yes" : "no";
+      if (who.kind === "tag" || outside) return "no";
+      return why.add(`which device holds ${who.text} depends on the tailnet`);
+    case "group": {
+      if (who.kind === "tag" || outside) return "no";
+      if (who.kind === "user") return strs(obj(policy.groups)[sel.name]).some((m) => m.trim() === who.name) ? "yes" : "no";
+      return why.add(`which device holds ${who.text} depends on the tailnet`);
+    }
+    case "host":
+    case "prefix": {
+      const p = sel.kind === "prefix" ? sel.prefix : hostPrefix(policy, sel.name);
+      if (!p) return "no";
+      if (who.kind === "addr") {
+        if (prefixContains(p, who.prefix)) return "yes";
+        if (prefixesOverlap(p, who.prefix)) return why.add(`${selector} covers only part of ${who.text}`);
+        return "no";
+      }
+      if (!touchesTailnet(p)) return "no";
+      return why.add(`whether ${who.name}'s devices have addresses in ${selector} depends on the tailnet`);
+    }
+    case "ipset":
+      return why.add(`IP sets (${sel.name}) are not evaluated offline`);
+  }
+}
 
-  (policy.grants ?? []).forEach((g, index) => {
-    if (!g.ip) return; // an application-only grant opens no network path
-    const extra = g as unknown as Record<string, unknown>;
-    let tri = and(
-      anyOf(g.src.map((s) => selectorMatches(s, from, policy, "src"))),
-      anyOf(g.dst.map((d) => selectorMatches(d, to, policy, "dst"))),
-    );
-    tri = and(tri, anyOf(g.ip.map((i) => portMatches(parsePorts(i), proto, port))));
-    // Route filtering and posture conditions depend on the live tailnet.
-    if (tri === "yes" && (extra.via !== undefined || extra.srcPosture !== undefined)) tri = "unknown";
+const coversAny = (policy: PolicyObject, selectors: readonly string[], who: Who, side: "src" | "dst", src: Who | undefined, why: Why): Tri =>
+  anyOf(selectors.map((s) => covers(policy, s, who, side, src, why)));
+
+/** The protocols a test means: its `proto`, or (none given) TCP, UDP or ICMP. */
+function testProtocols(proto: string | undefined): number[] {
+  if (!proto) return [6, 17, 1, 58];
+  const p = parseProtocol(proto);
+  return p.ok ? [p.value] : [];
+}
+
+function specAllows(spec: IpSpec, protos: readonly number[], port: number, why: Why): Tri {
+  if (!spec.ports.some((r) => port >= r.first && port <= r.last)) return "no";
+  if (spec.protoAny === "all") return "yes";
+  if (spec.protoAny === "ports-only") {
+    // Ports without a protocol: TCP and UDP for sure; SCTP is not certain.
+    if (protos.some((p) => p === 6 || p === 17)) return "yes";
+    return protos.includes(132) ? why.add("whether a rule without proto covers SCTP is not certain") : "no";
+  }
+  return protos.includes(spec.proto!) ? "yes" : "no";
+}
+
+interface Ctx {
+  readonly policy: PolicyObject;
+  readonly protos: readonly number[];
+  readonly port: number;
+}
+
+/** Every network rule, for one (src, dst) pair. */
+function connection(ctx: Ctx, from: Who, to: Who, why: Why): { tri: Tri; allowedBy: RuleRef[] } {
+  const { policy } = ctx;
+  const results: { ref: RuleRef; tri: Tri }[] = [];
+  const defaultPosture = strs(policy.defaultSrcPosture).length > 0;
+  const downgrade = (tri: Tri, conditional: boolean, what: string): Tri => (tri === "yes" && conditional ? why.add(what) : tri);
+  arr(policy.grants).forEach((g, index) => {
+    const grant = lowerKeys(g);
+    if (!Array.isArray(grant.ip)) return; // an application-only grant opens no network path
+    const specs = strs(grant.ip).map(parseIpSpec).flatMap((s) => (s.ok ? [s.value] : []));
+    let tri = and(coversAny(policy, strs(grant.src), from, "src", undefined, why), coversAny(policy, strs(grant.dst), to, "dst", from, why));
+    if (tri !== "no") tri = and(tri, anyOf(specs.map((s) => specAllows(s, ctx.protos, ctx.port, why))));
+    tri = downgrade(tri, strs(grant.via).length > 0, `grants[${index}] is routed "via" particular devices`);
+    tri = downgrade(tri, strs(grant.srcposture).length > 0 || defaultPosture, `grants[${index}] holds only for devices that meet a posture`);
     results.push({ ref: { section: "grants", index }, tri });
   });
-  (policy.acls ?? []).forEach((a, index) => {
-    if (a.action !== "accept") return;
-    const srcTri = anyOf((a.src ?? []).map((s) => selectorMatches(s, from, policy, "src")));
+  arr(policy.acls).forEach((a, index) => {
+    const acl = lowerKeys(a);
+    const proto = typeof acl.proto === "string" && acl.proto !== "" ? acl.proto : undefined;
+    const srcTri = coversAny(policy, strs(acl.src ?? acl.users), from, "src", undefined, why);
+    if (srcTri === "no") {
+      results.push({ ref: { section: "acls", index }, tri: "no" });
+      return;
+    }
     const dstTri = anyOf(
-      (a.dst ?? []).map((d) => {
-        const hp = splitHostPort(d);
-        return and(selectorMatches(hp.host, to, policy, "dst"), portMatches(parsePorts(hp.ports, a.proto), proto, port));
+      strs(acl.dst ?? acl.ports).map((d) => {
+        const hp = splitHostPorts(d.trim());
+        if (!hp.ok) return "no";
+        const spec = parseIpSpec(proto ? `${proto}:${hp.value.ports}` : hp.value.ports);
+        if (!spec.ok) return "no";
+        const portTri = specAllows(spec.value, ctx.protos, ctx.port, why);
+        return portTri === "no" ? "no" : and(portTri, covers(policy, hp.value.host, to, "dst", from, why));
       }),
     );
-    results.push({ ref: { section: "acls", index }, tri: and(srcTri, dstTri) });
+    let tri = and(srcTri, dstTri);
+    tri = downgrade(tri, strs(acl.srcposture).length > 0 || defaultPosture, `acls[${index}] holds only for devices that meet a posture`);
+    results.push({ ref: { section: "acls", index }, tri });
   });
-  const result = anyOf(results.map((r) => r.tri));
-  return { result, allowedBy: results.filter((r) => r.tri === "yes").map((r) => r.ref) };
+  return { tri: anyOf(results.map((r) => r.tri)), allowedBy: results.filter((r) => r.tri === "yes").map((r) => r.ref) };
+}
+
+function lowerKeys(v: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k.toLowerCase(), x]));
+}
+
+/**
+ * Would test source `src` reach `dst` (`host:port`) over `proto` (none: TCP, UDP or ICMP)?
+ * Every address of the source must reach (a group: every member).
+ */
+export function evaluateConnection(policy: PolicyObject, src: string, dst: string, proto?: string): Verdict {
+  const why = new Why();
+  const hp = splitHostPorts(dst.trim());
+  const ports = hp.ok ? parsePorts(hp.value.ports) : undefined;
+  if (!hp.ok || !ports?.ok || ports.value.length !== 1 || ports.value[0].first !== ports.value[0].last) {
+    return { result: "unknown", allowedBy: [], why: `${JSON.stringify(dst)} is not one host and one port` };
+  }
+  const port = ports.value[0].first;
+  const froms = whoOf(policy, src);
+  if (froms.length === 0) return { result: "unknown", allowedBy: [], why: `${src} has no members` };
+  const tos = whoOf(policy, hp.value.host);
+  const ctx: Ctx = { policy, protos: testProtocols(proto), port };
+  const perSource = froms.map((from) => {
+    // A destination that is several devices (a group) is reached when any of them is.
+    const perDst = tos.map((to) => connection(ctx, from, to, why));
+    if (perDst.length === 0) why.add(`${hp.value.host} has no members`);
+    return { tri: perDst.length ? anyOf(perDst.map((d) => d.tri)) : ("unknown" as Tri), allowedBy: perDst.flatMap((d) => d.allowedBy) };
+  });
+  const result = allOf(perSource.map((p) => p.tri));
+  const allowedBy = result === "yes" ? dedupe(perSource.flatMap((p) => p.allowedBy)) : [];
+  return { result, allowedBy, why: result === "unknown" ? why.text() || "depends on the tailnet" : result === "no" ? "no rule allows it" : "" };
+}
+
+function dedupe(refs: readonly RuleRef[]): RuleRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const k = `${r.section}[${r.index}]`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export type TestResult = "pass" | "fail" | "unknown";
+export interface TestVerdict {
+  readonly result: TestResult;
+  readonly why: string;
+  /** For a failed deny: the rules that allow it. */
+  readonly allowedBy: readonly RuleRef[];
+}
+
+const ref = (r: RuleRef) => `${r.section}[${r.index}]`;
+
+/** One `tests` entry: every accept destination reached, no deny destination reached. */
+export function evaluateTest(policy: PolicyObject, test: unknown): TestVerdict {
+  const t = lowerKeys(test);
+  const src = typeof t.src === "string" ? t.src : "";
+  const proto = typeof t.proto === "string" && t.proto !== "" ? t.proto : undefined;
+  const unknowns: string[] = [];
+  if (t.srcpostureattrs !== undefined) unknowns.push("the test sets srcPostureAttrs, which are not evaluated offline");
+  for (const dst of strs(t.accept)) {
+    const v = evaluateConnection(policy, src, dst, proto);
+    if (v.result === "no") return { result: "fail", why: `${src} cannot reach ${dst}: ${v.why}`, allowedBy: [] };
+    if (v.result === "unknown") unknowns.push(`accept ${dst}: ${v.why}`);
+  }
+  for (const dst of strs(t.deny)) {
+    const v = evaluateConnection(policy, src, dst, proto);
+    if (v.result === "yes") return { result: "fail", why: `${src} reaches ${dst}, allowed by ${v.allowedBy.map(ref).join(", ")}`, allowedBy: v.allowedBy };
+    if (v.result === "unknown") unknowns.push(`deny ${dst}: ${v.why}`);
+  }
+  if (unknowns.length) return { result: "unknown", why: unknowns.slice(0, 2).join("; "), allowedBy: [] };
+  return { result: "pass", why: "", allowedBy: [] };
+}
+
+/** Does an SSH rule's `users` let `who` log in as `login`? */
+function sshUserAllowed(users: readonly string[], login: string, who: Who, why: Why): Tri {
+  const results = users.map((u): Tri => {
+    const s = u.trim();
+    if (s === login) return "yes";
+    if (s === "autogroup:nonroot") return login !== "root" && login !== "" ? "yes" : "no";
+    const lp = /^localpart:\*@(.+)$/.exec(s);
+    if (lp) {
+      if (who.kind !== "user") return who.kind === "tag" ? "no" : why.add("localpart: depends on who logs in");
+      const at = who.name.lastIndexOf("@");
+      return who.name.slice(at + 1) === lp[1] && who.name.slice(0, at) === login ? "yes" : "no";
+    }
+    return "no";
+  });
+  return anyOf(results);
+}
+
+/** One `sshTests` entry: accept (any rule), check (a check rule) and deny (no rule), for every dst. */
+export function evaluateSshTest(policy: PolicyObject, test: unknown): TestVerdict {
+  const t = lowerKeys(test);
+  const src = typeof t.src === "string" ? t.src : "";
+  const froms = whoOf(policy, src);
+  if (froms.length === 0) return { result: "unknown", why: `${src} has no members`, allowedBy: [] };
+  const rules = arr(policy.ssh).map((r, index) => ({ rule: lowerKeys(r), index }));
+  const unknowns: string[] = [];
+  for (const dst of strs(t.dst)) {
+    const tos = dst.trim() === "autogroup:self" ? null : whoOf(policy, dst);
+    const reach = (login: string, onlyCheck: boolean): { tri: Tri; by: RuleRef[]; why: string } => {
+      const why = new Why();
+      const per = froms.map((from) => {
+        const to: Who | undefined = tos === null ? (from.kind === "user" ? from : undefined) : tos[0];
+        const tris = rules.map(({ rule, index }) => {
+          if (onlyCheck && rule.action !== "check") return { tri: "no" as Tri, index };
+          if (!to) return { tri: "no" as Tri, index };
+          const tri = and(
+            and(coversAny(policy, strs(rule.src), from, "src", undefined, why), coversAny(policy, strs(rule.dst), to, "dst", from, why)),
+            sshUserAllowed(strs(rule.users), login, from, why),
+          );
+          return { tri, index };
+        });
+        return { tri: anyOf(tris.map((x) => x.tri)), by: tris.filter((x) => x.tri === "yes").map((x) => ({ section: "ssh" as const, index: x.index })) };
+      });
+      return { tri: allOf(per.map((p) => p.tri)), by: per.flatMap((p) => p.by), why: why.text() || "depends on the tailnet" };
+    };
+    for (const [list, onlyCheck] of [
+      [strs(t.accept), false],
+      [strs(t.check), true],
+    ] as const) {
+      for (const login of list) {
+        const r = reach(login, onlyCheck);
+        if (r.tri === "no") return { result: "fail", why: `${src} cannot log in to ${dst} as ${JSON.stringify(login)}${onlyCheck ? " through a check rule" : ""}`, allowedBy: [] };
+        if (r.tri === "unknown") unknowns.push(`${dst} as ${login}: ${r.why}`);
+      }
+    }
+    for (const login of strs(t.deny)) {
+      const r = reach(login, false);
+      if (r.tri === "yes") return { result: "fail", why: `${src} may log in to ${dst} as ${JSON.stringify(login)}, allowed by ${dedupe(r.by).map(ref).join(", ")}`, allowedBy: dedupe(r.by) };
+      if (r.tri === "unknown") unknowns.push(`${dst} as ${login}: ${r.why}`);
+    }
+  }
+  if (unknowns.length) return { result: "unknown", why: unknowns.slice(0, 2).join("; "), allowedBy: [] };
+  return { result: "pass", why: "", allowedBy: [] };
 }
