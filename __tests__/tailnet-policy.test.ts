@@ -221,7 +221,7 @@ describe("HuJSON base files", () => {
     );
   });
   test("a section of the wrong shape is named", () => {
-    expect(() => composePolicy(PolicyBase.fromObject({ grants: {} }, "obj"), [])).toThrow(/^base policy \(obj\): grants: must be a list/);
+    expect(() => composePolicy(PolicyBase.fromObject({ grants: {} }, "obj"), [])).toThrow(/^tailnetPolicy\.base: grants: must be a list, not an object$/);
   });
   test("a missing file is named", () => {
     expect(() => PolicyBase.fromFile("/nonexistent/policy.hujson")).toThrow(/^tailnetPolicy\.base: cannot read \/nonexistent\/policy\.hujson: ENOENT/);

@@ -4,7 +4,8 @@
  * naming both sources; nothing of the base is dropped or rewritten (additions are text insertions).
  */
 import { fail } from "../../validation";
-import { evaluateConnection, RuleRef } from "./evaluate";
+import { checkPolicy, parsePolicyText, validatePolicy } from "./check";
+import { evaluateConnection, evaluateSshTest, evaluateTest, RuleRef } from "./evaluate";
 import { HujsonEditor, inlineJson, parseHujson } from "./hujson";
 import { Grant, NodeAttr, PolicyObject, PolicyTest, SshRule, SshTest } from "./types";
 
@@ -92,27 +93,16 @@ export function readBase(base: BasePolicy): PolicyObject {
 
 function parseBase(base: BasePolicy): PolicyObject {
   const value = parseHujson(base.text, base.source);
-  if (!value || typeof value !== "object" || Array.isArray(value)) fail(base.source, "the policy must be a JSON object");
-  const v = value as Record<string, unknown>;
-  const isObj = (x: unknown) => x !== null && typeof x === "object" && !Array.isArray(x);
-  const stringLists = (key: string, x: unknown) => {
-    if (!isObj(x)) fail(`${base.source}: ${key}`, "must be an object");
-    for (const [k, list] of Object.entries(x as object)) {
-      if (!Array.isArray(list) || list.some((s) => typeof s !== "string")) fail(`${base.source}: ${key}["${k}"]`, "must be a list of strings");
-    }
-  };
-  for (const key of ["grants", "acls", "ssh", "nodeAttrs", "tests", "sshTests"]) {
-    if (v[key] !== undefined && !Array.isArray(v[key])) fail(`${base.source}: ${key}`, "must be a list");
+  // The whole base, checked as Tailscale would check it, before anything is merged into it: the
+  // first problem as one line naming the entry (tailnetPolicy.base: grants[3].dst[0]: ...).
+  const checked = checkPolicy(value);
+  if (checked.errors.length) {
+    const e = checked.errors[0];
+    fail("tailnetPolicy.base", `${e.path ? `${e.path}: ` : ""}${e.message}${checked.errors.length > 1 ? ` (and ${checked.errors.length - 1} more; npm run policy -- check FILE lists them)` : ""}`);
   }
-  if (v.tagOwners !== undefined) stringLists("tagOwners", v.tagOwners);
-  if (v.groups !== undefined) stringLists("groups", v.groups);
-  if (v.autoApprovers !== undefined) {
-    if (!isObj(v.autoApprovers)) fail(`${base.source}: autoApprovers`, "must be an object");
-    const aa = v.autoApprovers as Record<string, unknown>;
-    if (aa.routes !== undefined) stringLists("autoApprovers.routes", aa.routes);
-    if (aa.exitNode !== undefined && !Array.isArray(aa.exitNode)) fail(`${base.source}: autoApprovers.exitNode`, "must be a list");
-  }
-  return v as PolicyObject;
+  const failed = checked.tests.find((t) => t.result === "fail");
+  if (failed) fail("tailnetPolicy.base", `${failed.why}; Tailscale refuses a policy whose own tests fail`);
+  return checked.policy!;
 }
 
 interface Owned<T> {
@@ -232,6 +222,12 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
   };
   const grantSource = (ref: RuleRef): string => {
     if (ref.section === "acls") return `${base.source} acls[${ref.index}]`;
+    if (ref.section === "ssh") {
+      const baseSsh = baseValue.ssh?.length ?? 0;
+      if (ref.index < baseSsh) return `${base.source} ssh[${ref.index}]`;
+      const r = add.ssh[ref.index - baseSsh];
+      return `${r.source} (SSH rule ${show(r.value)})`;
+    }
     const baseCount = baseValue.grants?.length ?? 0;
     if (ref.index < baseCount) return `${base.source} grants[${ref.index}]`;
     const g = add.grants[ref.index - baseCount];
@@ -241,6 +237,7 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
     const kept = checkPromise(t, value, grantSource, base.source, options.baseContradictions ?? "warn", warnings);
     return kept ? [{ value: kept, source: t.source }] : [];
   });
+  add.sshTests = add.sshTests.filter((t) => checkSshPromise(t, value, grantSource, warnings));
   value.tests = [...(baseValue.tests ?? []), ...add.tests.map((t) => t.value)];
   value.sshTests = [...(baseValue.sshTests ?? []), ...add.sshTests.map((t) => t.value)];
   const exitNode = [...(baseValue.autoApprovers?.exitNode ?? []), ...add.exitNode];
@@ -262,6 +259,25 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
     sshTests: add.sshTests.length > 0,
   };
   for (const key of SECTIONS) if (baseValue[key] === undefined && !added[key]) delete value[key];
+  if ((value.autoApprovers as { routes?: object } | undefined)?.routes && !Object.keys(value.autoApprovers!.routes!).length && !baseValue.autoApprovers?.routes) {
+    delete value.autoApprovers!.routes;
+  }
+
+  // --- the composed policy, checked as a whole as Tailscale will check it.
+  const where = (path: string): string => {
+    const m = /^(grants|ssh|nodeAttrs|tests|sshTests)\[(\d+)\]/.exec(path);
+    if (m) {
+      const section = m[1] as "grants" | "ssh" | "nodeAttrs" | "tests" | "sshTests";
+      const i = Number(m[2]) - (baseValue[section]?.length ?? 0);
+      if (i >= 0) return ` (added by ${add[section][i]?.source ?? "a system"})`;
+    }
+    const tag = /^tagOwners\["([^"]+)"\]/.exec(path)?.[1];
+    if (tag && owners.get(tag)) return ` (from ${owners.get(tag)!.source})`;
+    return "";
+  };
+  const invalid = validatePolicy(value).errors[0];
+  if (invalid) fail("tailnetPolicy", `the composed policy would be refused: ${invalid.path}: ${invalid.message}${where(invalid.path)}`);
+  checkBaseTestsStillHold(base.source, baseValue, value, grantSource);
 
   // --- the text: the base verbatim, additions inserted after the user's own entries.
   const contributors = [
@@ -295,7 +311,11 @@ export function composePolicy(base: BasePolicy, contributions: readonly SourcedC
     editor.appendToArray(["nodeAttrs"], add.nodeAttrs.map((n) => n.value));
     editor.appendToArray(["tests"], add.tests.map((t) => t.value));
     editor.appendToArray(["sshTests"], add.sshTests.map((t) => t.value));
-    return editor.toString();
+    const out = editor.toString();
+    // The text itself must be what the provider's HuJSON parser reads back as the composed value.
+    const reread = parsePolicyText(out);
+    if (reread.errors.length) fail("tailnetPolicy", `internal: the composed policy text does not parse (${reread.errors[0].message}); please report this with your base policy`);
+    return out;
   };
   return {
     get text() {
@@ -379,18 +399,28 @@ function checkPromise(
   baseContradictions: "warn" | "fail",
   warnings: string[],
 ): PolicyTest | undefined {
+  // A promise Tailscale would refuse as written (a port range, "*", a CIDR, ICMP) is the system's bug.
+  const shape = validatePolicy({ tagOwners: policy.tagOwners, groups: policy.groups, hosts: policy.hosts, ipsets: policy.ipsets, tests: [t.value] }).errors[0];
+  if (shape) fail("tests", `${t.source} promises a test Tailscale would refuse: ${shape.path.replace(/^tests\[0\]/, "test")}: ${shape.message}`);
   const proto = t.value.proto;
+  const accept: string[] = [];
+  const unsure: string[] = [];
   for (const dst of t.value.accept ?? []) {
-    if (evaluateConnection(policy, t.value.src, dst, proto).result === "no") {
-      fail("tests", `${t.source} promises ${t.value.src} reaches ${dst}, but no grant or ACL allows it`);
-    }
+    const v = evaluateConnection(policy, t.value.src, dst, proto);
+    if (v.result === "no") fail("tests", `${t.source} promises ${t.value.src} reaches ${dst}, but no grant or ACL allows it`);
+    if (v.result === "unknown") unsure.push(`${dst} (${v.why})`);
+    else accept.push(dst);
   }
   const deny: string[] = [];
   const voided: { dst: string; rule: string }[] = [];
   for (const dst of t.value.deny ?? []) {
     const v = evaluateConnection(policy, t.value.src, dst, proto);
-    if (v.result !== "yes") {
+    if (v.result === "no") {
       deny.push(dst);
+      continue;
+    }
+    if (v.result === "unknown") {
+      unsure.push(`not ${dst} (${v.why})`);
       continue;
     }
     const sources = v.allowedBy.map(ruleSource);
@@ -410,8 +440,39 @@ function checkPromise(
         `${voided.length === 1 ? "this promise is" : "these promises are"} left out of the policy's tests (narrow that rule to lock the tailnet down)`,
     );
   }
-  const kept: PolicyTest = { ...t.value, deny: deny.length ? deny : undefined };
+  if (unsure.length) {
+    // Only what the checker knows passes goes into tests: an unsure one could fail the apply.
+    warnings.push(`${t.source} promises ${t.value.src} reaches ${unsure.join(", ")}: that depends on the live tailnet, so it is left out of the policy's tests`);
+  }
+  const kept: PolicyTest = { ...t.value, accept: accept.length ? accept : undefined, deny: deny.length ? deny : undefined };
+  if (!kept.accept) delete (kept as { accept?: unknown }).accept;
   if (!kept.deny) delete (kept as { deny?: unknown }).deny;
   if (!(kept.accept ?? []).length && !(kept.deny ?? []).length) return undefined;
   return kept;
+}
+
+/** A system's SSH promise: kept only when it passes; a sure failure stops synthesis. */
+function checkSshPromise(t: Owned<SshTest>, policy: PolicyObject, ruleSource: (ref: RuleRef) => string, warnings: string[]): boolean {
+  const shape = validatePolicy({ tagOwners: policy.tagOwners, groups: policy.groups, hosts: policy.hosts, sshTests: [t.value] }).errors[0];
+  if (shape) fail("sshTests", `${t.source} promises an SSH test Tailscale would refuse: ${shape.path.replace(/^sshTests\[0\]/, "test")}: ${shape.message}`);
+  const v = evaluateSshTest(policy, t.value);
+  if (v.result === "fail") fail("sshTests", `${t.source} promises an SSH test that fails: ${v.why}${v.allowedBy.length ? ` (${ruleSource(v.allowedBy[0])})` : ""}`);
+  if (v.result === "unknown") warnings.push(`${t.source} promises an SSH test whose answer depends on the live tailnet (${v.why}); it is left out of the policy's sshTests`);
+  return v.result === "pass";
+}
+
+/** The user's own tests must still pass once the systems' rules are in: a system's grant may break a deny. */
+function checkBaseTestsStillHold(baseSource: string, baseValue: PolicyObject, composed: PolicyObject, ruleSource: (ref: RuleRef) => string): void {
+  (baseValue.tests ?? []).forEach((t, i) => {
+    const v = evaluateTest(composed, t);
+    if (v.result !== "fail") return;
+    const by = v.allowedBy.map(ruleSource).filter((s) => !s.startsWith(baseSource));
+    fail("tests", `${baseSource} tests[${i}] fails once the systems' rules are added: ${v.why.replace(/allowed by .*$/, "")}allowed by ${by[0] ?? v.allowedBy.map(ruleSource)[0]}`);
+  });
+  (baseValue.sshTests ?? []).forEach((t, i) => {
+    const v = evaluateSshTest(composed, t);
+    if (v.result !== "fail") return;
+    const by = v.allowedBy.map(ruleSource).filter((s) => !s.startsWith(baseSource));
+    fail("sshTests", `${baseSource} sshTests[${i}] fails once the systems' rules are added: ${v.why.replace(/, allowed by .*$/, "")}${by.length ? `, allowed by ${by[0]}` : ""}`);
+  });
 }

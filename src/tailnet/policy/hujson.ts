@@ -3,7 +3,7 @@
  * with Microsoft's jsonc-parser, and additions made as text edits so that everything the user wrote,
  * comments and layout included, stays exactly as it was.
  */
-import { Node as JsonNode, ParseError, parse, parseTree, printParseErrorCode } from "jsonc-parser";
+import { Node as JsonNode, ParseError, SyntaxKind, createScanner, parse, parseTree, printParseErrorCode } from "jsonc-parser";
 import { fail } from "../../validation";
 
 const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false };
@@ -118,7 +118,10 @@ export class HujsonEditor {
     let node: JsonNode | undefined = this.root();
     for (const key of path) {
       if (!node || node.type !== "object") return undefined;
-      const prop: JsonNode | undefined = node.children?.find((p) => p.children?.[0].value === key);
+      // Tailscale reads section names without regard to case ("ACLs", "Tests"): reuse the user's.
+      const prop: JsonNode | undefined =
+        node.children?.find((p) => p.children?.[0].value === key) ??
+        (node.parent === undefined ? node.children?.find((p) => String(p.children?.[0].value).toLowerCase() === key.toLowerCase()) : undefined);
       node = prop?.children?.[1];
     }
     return node;
@@ -149,6 +152,16 @@ export class HujsonEditor {
     return `{\n${entries.join("\n")}\n${close}}`;
   }
 
+  /** The offset of the comma that follows `offset` past whitespace and comments, if the next token is one. */
+  private commaAfter(offset: number): number | undefined {
+    const scanner = createScanner(this.text.slice(offset), false);
+    for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+      if (kind === SyntaxKind.Trivia || kind === SyntaxKind.LineBreakTrivia || kind === SyntaxKind.LineCommentTrivia || kind === SyntaxKind.BlockCommentTrivia) continue;
+      return kind === SyntaxKind.CommaToken ? offset + scanner.getTokenOffset() : undefined;
+    }
+    return undefined;
+  }
+
   private depthOf(node: JsonNode): number {
     let d = 0;
     for (let n = node.parent; n; n = n.parent) if (n.type === "object" || n.type === "array") d++;
@@ -173,15 +186,20 @@ export class HujsonEditor {
       this.text = `${this.text.slice(0, open)}${kept}${body}\n${closePad}${this.text.slice(closePos)}`;
       return;
     }
-    // After the last member: keep its comma (if any) and a comment on the same line where they are.
+    // After the last member: find its comma past any comments (`{…} /* note */ ,` has one), and
+    // insert after it and a comment on the same line; add a comma only when there is none.
     const last = children[children.length - 1];
     const after = last.offset + last.length;
-    const m = /^([ \t]*)(,?)([ \t]*(?:\/\/[^\n]*|\/\*.*?\*\/)?)/.exec(this.text.slice(after))!;
-    let at = after + m[0].length;
-    if (!m[2]) {
+    const comma = this.commaAfter(after);
+    if (comma === undefined) {
+      const m = /^[ \t]*(?:\/\/[^\n]*|\/\*.*?\*\/)?/.exec(this.text.slice(after))!;
+      const at = after + m[0].length + 1;
       this.text = `${this.text.slice(0, after)},${this.text.slice(after)}`;
-      at += 1;
+      this.text = `${this.text.slice(0, at)}\n${body}${this.text.slice(at)}`;
+      return;
     }
+    const m = /^[ \t]*(?:\/\/[^\n]*|\/\*.*?\*\/)?/.exec(this.text.slice(comma + 1))!;
+    const at = comma + 1 + m[0].length;
     this.text = `${this.text.slice(0, at)}\n${body}${this.text.slice(at)}`;
   }
 }
