@@ -192,7 +192,7 @@ export function parsePolicyText(text: string): { value?: unknown; errors: CheckE
     return { errors: [{ path: "", message: `not valid HuJSON: ${printParseErrorCode(e.error)} at ${lineCol(text, e.offset)}` }] };
   }
   const dup = duplicateKey(parseTree(text.replace(/^\uFEFF/, ""), [], opts));
-  if (dup) return { errors: [{ path: dup.path, message: `key ${show(dup.key)} appears twice in one object (again at ${lineCol(text, dup.offset)})` }] };
+  if (dup) return { errors: [{ path: dup.path, message: dup.message ?? `key ${show(dup.key)} appears twice in one object (again at ${lineCol(text, dup.offset)})` }] };
   return { value, errors: [] };
 }
 
@@ -201,12 +201,15 @@ function lineCol(text: string, offset: number): string {
   return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
-function duplicateKey(node: JsonNode | undefined, path = ""): { key: string; offset: number; path: string } | undefined {
+function duplicateKey(node: JsonNode | undefined, path = ""): { key: string; offset: number; path: string; message?: string } | undefined {
   if (!node) return undefined;
   if (node.type === "object") {
     const seen = new Set<string>();
     for (const prop of node.children ?? []) {
       const k = String(prop.children?.[0]?.value);
+      // JavaScript objects can't hold this key as data (it sets the prototype), so it would vanish
+      // from the checked value while Tailscale sees it: refuse it outright.
+      if (k === "__proto__") return { key: k, offset: prop.children![0].offset, path, message: 'the key "__proto__" is not allowed in a policy' };
       if (seen.has(k)) return { key: k, offset: prop.children![0].offset, path };
       seen.add(k);
       const found = duplicateKey(prop.children?.[1], path ? `${path}.${k}` : k);
@@ -405,8 +408,8 @@ function checkAcls(c: Checker): void {
     if (a.action !== "accept") c.err(`${path}.action`, a.action === undefined ? 'is required ("accept")' : `${show(a.action)} is not allowed; the only action is "accept"`);
     if (a.src !== undefined && a.users !== undefined) c.err(path, 'give "src" or the older "users", not both');
     if (a.dst !== undefined && a.ports !== undefined) c.err(path, 'give "dst" or the older "ports", not both');
-    const srcName = a.src !== undefined ? "src" : "users";
-    const dstName = a.dst !== undefined ? "dst" : "ports";
+    const srcName = a.src === undefined && a.users !== undefined ? "users" : "src";
+    const dstName = a.dst === undefined && a.ports !== undefined ? "ports" : "dst";
     const src = c.strings(a[srcName], `${path}.${srcName}`, { required: true }) ?? [];
     src.forEach((s, i) => c.selector(s, `${path}.${srcName}[${i}]`, ALL_KINDS, SRC_AUTOGROUPS, "an ACL's src"));
     let proto: number | undefined;

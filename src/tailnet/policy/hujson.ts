@@ -18,12 +18,29 @@ export function parseHujson(text: string, source: string): unknown {
     fail(source, `not valid HuJSON: ${printParseErrorCode(e.error)} at line ${line}, column ${column}`);
   }
   // A key given twice would silently lose its first value here; Tailscale refuses such a file.
-  const dup = firstDuplicateKey(parseTree(text, [], PARSE_OPTIONS));
+  // "__proto__" would set the object's prototype instead of holding data: it would vanish here.
+  const tree = parseTree(text, [], PARSE_OPTIONS);
+  const proto = findKey(tree, "__proto__");
+  if (proto !== undefined) {
+    const { line, column } = lineAndColumn(text, proto);
+    fail(source, `the key "__proto__" is not allowed in a policy (line ${line}, column ${column})`);
+  }
+  const dup = firstDuplicateKey(tree);
   if (dup) {
     const { line, column } = lineAndColumn(text, dup.offset);
     fail(source, `not valid HuJSON: key ${JSON.stringify(dup.key)} appears twice in one object (again at line ${line}, column ${column})`);
   }
   return value;
+}
+
+function findKey(node: JsonNode | undefined, key: string): number | undefined {
+  if (!node) return undefined;
+  if (node.type === "property" && node.children?.[0]?.value === key) return node.children[0].offset;
+  for (const child of node.children ?? []) {
+    const found = findKey(child, key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function firstDuplicateKey(node: JsonNode | undefined): { key: string; offset: number } | undefined {
