@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { benchSynth } from "./synth";
 import { benchSynthCommands } from "./synth-commands";
+import { benchPolicyCheck } from "./policy-check";
 import { benchSynthRouters } from "./synth-router";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -16,6 +17,8 @@ console.log(`\n## The main job against the cost of loading cdktf (interleaved ru
 console.log(benchSynthCommands(runs));
 console.log(`\n## Synthesis of the subnet router stacks (median of ${runs})\n`);
 console.log(benchSynthRouters(runs));
+console.log(`\n## Tailnet policy check over many files, one process (median of ${runs})\n`);
+console.log(benchPolicyCheck(runs));
 // Each offline plan in its own process (it measures the provider server's memory); the harness
 // loads src/app.ts to synthesize.
 const root = path.resolve(__dirname, "..");

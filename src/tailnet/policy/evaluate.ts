@@ -234,8 +234,16 @@ function connection(ctx: Ctx, from: Who, to: Who, why: Why): { tri: Tri; allowed
   return { tri: anyOf(results.map((r) => r.tri)), allowedBy: results.filter((r) => r.tri === "yes").map((r) => r.ref) };
 }
 
+const lowered = new WeakMap<object, Record<string, unknown>>();
+/** An entry with its field names in lower case (Tailscale reads them without regard to case). */
 function lowerKeys(v: unknown): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k.toLowerCase(), x]));
+  const o = obj(v);
+  let hit = lowered.get(o);
+  if (!hit) {
+    hit = Object.fromEntries(Object.entries(o).map(([k, x]) => [k.toLowerCase(), x]));
+    lowered.set(o, hit);
+  }
+  return hit;
 }
 
 /**

@@ -79,8 +79,20 @@ export const touchesTailnet = (p: Prefix): boolean => TAILNET_PREFIXES.some((t) 
 /** Tag names: a letter after `tag:`, then letters, digits, `-`, `_`, `.`. */
 export const TAG_NAME = /^tag:[A-Za-z][A-Za-z0-9_.-]*$/;
 
+const aliasCache = new Map<string, Parsed<Alias>>();
 /** A selector as Tailscale reads it (surrounding spaces ignored, as the control plane does). */
 export function parseAlias(raw: string): Parsed<Alias> {
+  let hit = aliasCache.get(raw);
+  if (!hit) {
+    hit = parseAliasUncached(raw);
+    // Results are immutable; the cache only spares evaluation re-parsing the same selectors.
+    if (aliasCache.size > 50_000) aliasCache.clear();
+    aliasCache.set(raw, hit);
+  }
+  return hit;
+}
+
+function parseAliasUncached(raw: string): Parsed<Alias> {
   const s = raw.trim();
   if (s === "") return bad("is empty");
   if (s === "*") return ok({ kind: "any" });
@@ -166,8 +178,19 @@ export interface IpSpec {
   readonly ports: readonly PortRange[];
 }
 
+const ipSpecCache = new Map<string, Parsed<IpSpec>>();
 /** `*`, `22`, `80-443`, `tcp:22`, `udp:*`, `icmp:*`, `6:22`. */
 export function parseIpSpec(text: string): Parsed<IpSpec> {
+  let hit = ipSpecCache.get(text);
+  if (!hit) {
+    hit = parseIpSpecUncached(text);
+    if (ipSpecCache.size > 50_000) ipSpecCache.clear();
+    ipSpecCache.set(text, hit);
+  }
+  return hit;
+}
+
+function parseIpSpecUncached(text: string): Parsed<IpSpec> {
   if (text === "*") return ok({ protoAny: "all", ports: [...ALL_PORTS] });
   const parts = text.split(":");
   if (parts.length > 2) return bad(`${show(text)} has more than one ":" (expected "proto:ports")`);
