@@ -331,3 +331,21 @@ describe("the policy checker, case by case", () => {
     expect(checkPolicyText("\uFEFF{}").verdict).toBe("accepted");
   });
 });
+
+describe("a system's app grant (peer relays)", () => {
+  test("a grant of tailscale.com/cap/relay composes and checks accepted", () => {
+    const { composePolicy } = require("../src/tailnet/policy/compose") as typeof import("../src/tailnet/policy/compose");
+    const { PolicyBase } = require("../src/tailnet/policy/base") as typeof import("../src/tailnet/policy/base");
+    const c = composePolicy(PolicyBase.newTailnetDefault(), [
+      {
+        source: "relay/relay",
+        tagOwners: { "tag:relay": ["autogroup:admin"], "tag:mesh": ["autogroup:admin"] },
+        grants: [{ src: ["tag:mesh"], dst: ["tag:relay"], app: { "tailscale.com/cap/relay": [] } }],
+      },
+    ]);
+    expect(checkPolicyText(c.text)).toMatchObject({ verdict: "accepted", errors: [] });
+    expect(() =>
+      composePolicy(PolicyBase.empty(), [{ source: "relay/relay", tagOwners: { "tag:relay": [] }, grants: [{ src: ["tag:relay"], dst: ["tag:relay"], app: { "tailscale.com/cap/relay-target": [] } }] }]),
+    ).toThrow(/^tailnetPolicy: the composed policy would be refused: grants\[0\]\.app\["tailscale\.com\/cap\/relay-target"\]: .*\(added by relay\/relay\)$/);
+  });
+});

@@ -3,11 +3,19 @@
  * (https://tailscale.com/kb/1337/policy-syntax); anything else in a user's file is kept untouched.
  */
 
-/** A network grant: `src` may reach `dst` on the `ip` protocols and ports (e.g. "tcp:22", "*"). */
+/**
+ * A grant: `src` may reach `dst` on the `ip` protocols and ports (e.g. "tcp:22", "*"), and/or holds
+ * the `app` capabilities there (e.g. `{"tailscale.com/cap/relay": []}` for a peer relay). At least
+ * one of `ip` and `app` (https://tailscale.com/kb/1538/grants-syntax).
+ */
 export interface Grant {
   readonly src: readonly string[];
   readonly dst: readonly string[];
-  readonly ip: readonly string[];
+  readonly ip?: readonly string[];
+  readonly app?: Readonly<Record<string, readonly Record<string, unknown>[]>>;
+  /** Route the access through these tagged devices only. */
+  readonly via?: readonly string[];
+  readonly srcPosture?: readonly string[];
 }
 
 /** A Tailscale SSH rule. `check` asks for a recent browser re-authentication; `accept` does not. */
