@@ -516,9 +516,8 @@ function checkSsh(c: Checker): void {
     const users = c.strings(r.users, `${path}.users`, { required: true, nonEmpty: true }) ?? [];
     users.forEach((u, i) => {
       const s = u.trim();
+      // Anything else is a literal login name (a malformed localpart: too), as the control plane reads it.
       if (s === "" || s === "*") c.err(`${path}.users[${i}]`, `${show(u)} is not a login name (give names, "root", "autogroup:nonroot" or "localpart:*@domain")`);
-      else if (s.startsWith("localpart:") && !/^localpart:\*@[^@\s]+$/.test(s)) c.err(`${path}.users[${i}]`, `${show(u)}: write localpart:*@<domain>`);
-      else if (s.startsWith("autogroup:") && s !== "autogroup:nonroot") c.err(`${path}.users[${i}]`, `${show(u)}: the only autogroup for users is autogroup:nonroot`);
     });
     if (r.checkPeriod !== undefined) {
       if (r.action !== "check") c.err(`${path}.checkPeriod`, 'only applies to action "check"');

@@ -24,6 +24,8 @@ export interface RuleRef {
 
 export interface Verdict {
   readonly result: Tri;
+  /** Some address of the source (a group: some member) surely reaches it. */
+  readonly someYes?: boolean;
   /** Rules that allow it for sure (result "yes"). */
   readonly allowedBy: readonly RuleRef[];
   /** Why the answer is "unknown" (or "no"), in a few words. */
@@ -269,8 +271,9 @@ export function evaluateConnection(policy: PolicyObject, src: string, dst: strin
     return { tri: perDst.length ? anyOf(perDst.map((d) => d.tri)) : ("unknown" as Tri), allowedBy: perDst.flatMap((d) => d.allowedBy) };
   });
   const result = allOf(perSource.map((p) => p.tri));
-  const allowedBy = result === "yes" ? dedupe(perSource.flatMap((p) => p.allowedBy)) : [];
-  return { result, allowedBy, why: result === "unknown" ? why.text() || "depends on the tailnet" : result === "no" ? "no rule allows it" : "" };
+  const someYes = perSource.some((p) => p.tri === "yes");
+  const allowedBy = someYes ? dedupe(perSource.flatMap((p) => p.allowedBy)) : [];
+  return { result, someYes, allowedBy, why: result === "unknown" ? why.text() || "depends on the tailnet" : result === "no" ? "no rule allows it" : "" };
 }
 
 function dedupe(refs: readonly RuleRef[]): RuleRef[] {
@@ -308,6 +311,8 @@ export function evaluateTest(policy: PolicyObject, test: unknown): TestVerdict {
   for (const dst of strs(t.deny)) {
     const v = evaluateConnection(policy, src, dst, proto);
     if (v.result === "yes") return { result: "fail", why: `${src} reaches ${dst}, allowed by ${v.allowedBy.map(ref).join(", ")}`, allowedBy: v.allowedBy };
+    // Some members of a group reach it and others don't: how the control plane counts that is not certain.
+    if (v.result === "no" && v.someYes) unknowns.push(`deny ${dst}: some of ${src} reach it (${v.allowedBy.map(ref).join(", ")}) and some don't`);
     if (v.result === "unknown") unknowns.push(`deny ${dst}: ${v.why}`);
   }
   if (unknowns.length) return { result: "unknown", why: unknowns.slice(0, 2).join("; "), allowedBy: [] };
