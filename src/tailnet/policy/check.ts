@@ -186,7 +186,14 @@ const CGNAT = parsePrefix("100.64.0.0/10")!;
 export function parsePolicyText(text: string): { value?: unknown; errors: CheckError[] } {
   const errors: ParseError[] = [];
   const opts = { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false };
-  const value = parse(text.replace(/^\uFEFF/, ""), errors, opts);
+  let value: unknown;
+  try {
+    value = parse(text.replace(/^\uFEFF/, ""), errors, opts);
+  } catch (e) {
+    // The parser recurses: thousands of nested brackets overflow the stack (Go's decoder stops at 10,000 too).
+    if (e instanceof RangeError) return { errors: [{ path: "", message: "not valid HuJSON: nested too deeply" }] };
+    throw e;
+  }
   if (errors.length) {
     const e = errors[0];
     return { errors: [{ path: "", message: `not valid HuJSON: ${printParseErrorCode(e.error)} at ${lineCol(text, e.offset)}` }] };
@@ -227,9 +234,14 @@ function duplicateKey(node: JsonNode | undefined, path = ""): { key: string; off
 
 /** Checks policy text (HuJSON). */
 export function checkPolicyText(text: string): CheckResult {
-  const parsed = parsePolicyText(text);
-  if (parsed.errors.length) return { verdict: "rejected", errors: parsed.errors, tests: [] };
-  return checkPolicy(parsed.value);
+  try {
+    const parsed = parsePolicyText(text);
+    if (parsed.errors.length) return { verdict: "rejected", errors: parsed.errors, tests: [] };
+    return checkPolicy(parsed.value);
+  } catch (e) {
+    if (e instanceof RangeError) return { verdict: "rejected", errors: [{ path: "", message: "not valid HuJSON: nested too deeply" }], tests: [] };
+    throw e;
+  }
 }
 
 /** Checks a policy value (as parsed from JSON), then runs its tests when it is valid. */

@@ -11,7 +11,14 @@ const PARSE_OPTIONS = { allowTrailingComma: true, disallowComments: false, allow
 /** Parses HuJSON text; a syntax error names the source, line and column. */
 export function parseHujson(text: string, source: string): unknown {
   const errors: ParseError[] = [];
-  const value = parse(text, errors, PARSE_OPTIONS);
+  let value: unknown;
+  try {
+    value = parse(text, errors, PARSE_OPTIONS);
+  } catch (e) {
+    // The parser recurses: thousands of nested brackets overflow the stack.
+    if (e instanceof RangeError) fail(source, "not valid HuJSON: nested too deeply");
+    throw e;
+  }
   if (errors.length > 0) {
     const e = errors[0];
     const { line, column } = lineAndColumn(text, e.offset);
@@ -20,12 +27,19 @@ export function parseHujson(text: string, source: string): unknown {
   // A key given twice would silently lose its first value here; Tailscale refuses such a file.
   // "__proto__" would set the object's prototype instead of holding data: it would vanish here.
   const tree = parseTree(text, [], PARSE_OPTIONS);
-  const proto = findKey(tree, "__proto__");
+  let proto: number | undefined;
+  let dup: { key: string; offset: number } | undefined;
+  try {
+    proto = findKey(tree, "__proto__");
+    dup = firstDuplicateKey(tree);
+  } catch (e) {
+    if (e instanceof RangeError) fail(source, "not valid HuJSON: nested too deeply");
+    throw e;
+  }
   if (proto !== undefined) {
     const { line, column } = lineAndColumn(text, proto);
     fail(source, `the key "__proto__" is not allowed in a policy (line ${line}, column ${column})`);
   }
-  const dup = firstDuplicateKey(tree);
   if (dup) {
     const { line, column } = lineAndColumn(text, dup.offset);
     fail(source, `not valid HuJSON: key ${JSON.stringify(dup.key)} appears twice in one object (again at line ${line}, column ${column})`);
