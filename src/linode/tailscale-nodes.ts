@@ -4,10 +4,12 @@ import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
 import { BootstrapExtras, distroForImage, renderNodeBootstrapScript } from "../tailnet/bootstrap";
 import {
+  claimLinodeLabel,
   fail,
   requireHostname,
   requireInstanceType,
   requireLinodeLabel,
+  requireLinodeTags,
   requireIntegerInRange,
   requireNonEmpty,
   requireOneOf,
@@ -124,6 +126,10 @@ export class TailscaleNodes extends Construct {
     }
 
     this.nodes = planNodes(props.nodes, prefix, defaultType);
+    // Linode refuses a second instance with a label already in use: checked across the stack.
+    this.nodes.forEach((n, i) => claimLinodeLabel(this, "instance", n.label, `nodes[${i}] label (namePrefix + name)`));
+    const linodeTags = props.linodeTags ?? ["tailscale", "mesh"];
+    requireLinodeTags("linodeTags", linodeTags);
     this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
 
     // One script template for every node; the per-node parts are Terraform expressions.
@@ -174,7 +180,7 @@ export class TailscaleNodes extends Construct {
       region: this.iterator.getString("region"),
       type: this.iterator.getString("type"),
       image,
-      tags: [...(props.linodeTags ?? ["tailscale", "mesh"])],
+      tags: [...linodeTags],
       // No root password unless asked for: the provider then sets a random one it does not keep,
       // and access is by SSH key or Tailscale SSH only.
       rootPass: props.rootPassword,
