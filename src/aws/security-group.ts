@@ -68,6 +68,11 @@ export class RuledSecurityGroup extends Construct {
         if (r.cidrIpv4 !== undefined) requireCidr(`${field}.cidrIpv4`, r.cidrIpv4);
         if (r.cidrIpv6 !== undefined) requireCidr(`${field}.cidrIpv6`, r.cidrIpv6);
         if (r.protocol === "-1" && (r.fromPort !== undefined || r.toPort !== undefined)) fail(field, 'protocol "-1" covers every port; leave fromPort/toPort out');
+        if (r.protocol === "icmp") {
+          // EC2 takes an ICMP type and code from -1 (any) to 255.
+          requireIntegerInRange(`${field}.fromPort`, r.fromPort ?? -1, -1, 255);
+          requireIntegerInRange(`${field}.toPort`, r.toPort ?? -1, -1, 255);
+        }
         if (r.protocol === "tcp" || r.protocol === "udp") {
           requireIntegerInRange(`${field}.fromPort`, r.fromPort, 1, 65535);
           requireIntegerInRange(`${field}.toPort`, r.toPort, r.fromPort!, 65535);

@@ -1,7 +1,7 @@
 import { TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Firewall, FirewallInbound } from "../../.gen/providers/linode/firewall";
-import { claimLinodeLabel, requireCidr, requireIntegerInRange, requireLinodeFirewallRules, requireLinodeTags, requireNotEverywhere } from "../validation";
+import { claimLinodeLabel, fail, LINODE_FIREWALL_MAX_RULES, requireCidr, requireIntegerInRange, requireLinodeFirewallRules, requireLinodeTags, requireNotEverywhere } from "../validation";
 
 export interface NodeFirewallProps {
   /** Firewall label (Linode label rules, at most 32 characters). */
@@ -76,6 +76,9 @@ export class NodeFirewall extends Construct {
       });
     }
     inbound.push(...(props.extraInbound ?? []));
+    if (inbound.length > LINODE_FIREWALL_MAX_RULES) {
+      fail("firewall.extraInbound", `makes ${inbound.length} inbound rules with the built-in ones; a Linode Cloud Firewall takes at most ${LINODE_FIREWALL_MAX_RULES}`);
+    }
 
     this.firewall = new Firewall(this, "firewall", {
       label: props.label,

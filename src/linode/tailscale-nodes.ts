@@ -10,6 +10,7 @@ import {
   requireInstanceType,
   requireLinodeLabel,
   requireLinodeTags,
+  requireSshPublicKeys,
   requireIntegerInRange,
   requireNonEmpty,
   requireOneOf,
@@ -121,6 +122,7 @@ export class TailscaleNodes extends Construct {
     );
     const distro = distroForImage(image);
     props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
+    requireSshPublicKeys("authorizedKeys", props.authorizedKeys);
     if (delivery === "remote-exec" && !props.authorizedKeys) {
       fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
     }

@@ -209,3 +209,20 @@ export const CUSTOMER_GATEWAY_BGP_ASN_MAX = 2147483647;
 export function customerGatewayAsn(asn: number): { bgpAsn: string } | { bgpAsnExtended: string } {
   return asn <= CUSTOMER_GATEWAY_BGP_ASN_MAX ? { bgpAsn: String(asn) } : { bgpAsnExtended: String(asn) };
 }
+
+/** Key types Linode takes in authorized_keys (Linode API: root's authorized keys must be valid SSH public keys). */
+const SSH_PUBLIC_KEY = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,2}( [^\r\n]*)?$/;
+export const SSH_PUBLIC_KEY_RULE = 'one OpenSSH public key per entry ("ssh-ed25519 AAAA… comment"), not a private key or a file path';
+/** Literal public keys (a runtime list from a variable is left to Terraform and the API). */
+export function requireSshPublicKeys(field: string, keys: unknown): void {
+  if (keys === undefined || Token.isUnresolved(keys)) return;
+  if (!Array.isArray(keys)) fail(field, `${brief(keys)} must be a list (${SSH_PUBLIC_KEY_RULE})`);
+  keys.forEach((k, i) => {
+    if (typeof k === "string" && Token.isUnresolved(k)) return;
+    // Never echo what was given: a private key pasted here is a secret.
+    if (typeof k !== "string" || !SSH_PUBLIC_KEY.test(k.trim())) fail(`${field}[${i}]`, `is not ${SSH_PUBLIC_KEY_RULE}`);
+  });
+}
+
+/** At most this many rules per Cloud Firewall direction (Linode API, firewall rules). */
+export const LINODE_FIREWALL_MAX_RULES = 25;

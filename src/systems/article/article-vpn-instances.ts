@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { Instance } from "../../../.gen/providers/linode/instance";
 import { articleProvisionCommands } from "./article-commands";
 import { regionSlugs } from "../../catalog/regions";
-import { fail, requireLinodeLabel } from "../../validation";
+import { fail, requireLinodeLabel, requireLinodeTags } from "../../validation";
 
 /**
  * Inputs of the article's `linode_instance.vpn`. Every value is a Terraform expression (usually a
@@ -46,6 +46,7 @@ export class ArticleVpnInstances extends Construct {
     const longest = regionSlugs().reduce((a, b) => (b.length > a.length ? b : a));
     requireLinodeLabel(`namePrefix (label ${JSON.stringify(prefix + longest)})`, `${prefix}${longest}`);
 
+    if (props.tags !== undefined) requireLinodeTags("tags", props.tags);
     const count = TerraformCount.of(Fn.lengthOf(props.regions));
     // element() with a modulo, as the article writes it: harmless for count == length, kept for parity.
     const region = Fn.element(props.regions, Op.mod(count.index, Fn.lengthOf(props.regions)));
