@@ -99,7 +99,7 @@ export function requireLinodeLabel(field: string, label: unknown, kind: LinodeLa
     !/--|__|\.\./.test(label);
   if (!ok) {
     const len = typeof label === "string" && label.length > l.max ? ` (${label.length} characters)` : "";
-    fail(field, `${brief(label)}${len} is not a valid ${l.what} (${linodeLabelRule(kind)})`);
+    fail(field, `${brief(label, 100)}${len} is not a valid ${l.what} (${linodeLabelRule(kind)})`);
   }
 }
 
