@@ -82,7 +82,7 @@ export class AwsSubnetRouter extends Construct {
       availabilityZone: plan.availabilityZone,
       publicSubnets: [plan.publicSubnet],
       privateSubnets: plan.privateSubnets,
-      fields: { cidr: "vpcCidr", publicSubnets: "publicSubnet", privateSubnets: "privateSubnets" },
+      fields: { name: "hostname (the name of the router's AWS resources)", cidr: "vpcCidr", publicSubnets: "publicSubnet", privateSubnets: "privateSubnets" },
     });
     const vpcId = this.network.vpc.id;
     const allOut: SecurityGroupRule = { name: "all", description: "Everything out", protocol: "-1", cidrIpv4: "0.0.0.0/0" };
