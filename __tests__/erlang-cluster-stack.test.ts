@@ -231,7 +231,7 @@ describe("options", () => {
     ["no Erlang package", { erlangPackages: [] }, /^erlangPackages: must list the package\(s\) that provide erl and epmd/],
     ["bad package", { erlangPackages: ["erlang base"] }, /^extraPackages\[0\]: "erlang base" is not a Debian package name/],
     ["short cookie", { cookieLength: 8 }, /^cookieLength: 8 must be a whole number from 32 to 255/],
-    ["bad firewall label", { firewallLabel: "x" }, /^firewallLabel: "x" is not a valid Linode label/],
+    ["bad firewall label", { firewallLabel: "x" }, /^firewallLabel: "x" is not a valid Linode firewall label/],
   ];
   test.each(cases)("%s", (_name, props, message) => {
     expect(() => synthAlone(props)).toThrow(message);

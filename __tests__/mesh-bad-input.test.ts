@@ -15,10 +15,10 @@ const cases: [string, MeshStackProps, RegExp][] = [
   ["fractional nodes per region", { nodesPerRegion: 1.5 }, /^nodesPerRegion: 1.5 must be a whole number/],
   ["too many nodes per region", { nodesPerRegion: 101 }, /^nodesPerRegion: 101 must be a whole number from 1 to 100/],
   ["too many nodes overall", { regions: ["us-east", "eu-west", "ap-south", "us-west", "fr-par", "nl-ams", "se-sto", "es-mad", "it-mil", "jp-osa", "br-gru", "in-maa", "id-cgk", "us-lax", "us-mia", "us-sea", "au-mel", "gb-lon", "de-fra-2", "sg-sin-2", "jp-tyo-3"], nodesPerRegion: 100 }, /^nodesPerRegion: 21 regions × 100 = 2100 nodes; at most 2000/],
-  ["label over 64 characters", { namePrefix: `${"a".repeat(58)}-` }, /^nodes\[0\] label \(namePrefix \+ name\): "a{58}-ap-west" is not a valid Linode label \(3-64 characters/],
+  ["label over 50 characters (the provider's limit)", { namePrefix: `${"a".repeat(43)}-` }, /^nodes\[0\] label \(namePrefix \+ name\): "a{43}-ap-west" \(51 characters\) is not a valid Linode instance label \(3-50 characters/],
   ["underscore in hostname", { namePrefix: "mesh_" }, /^nodes\[0\] hostname \(namePrefix \+ name\): "mesh_ap-west" is not a valid hostname \(1-63 lower-case/],
   ["upper case in hostname", { namePrefix: "Mesh-" }, /^nodes\[0\] hostname .*"Mesh-ap-west" is not a valid hostname/],
-  ["doubled dash in label", { namePrefix: "mesh--" }, /^nodes\[0\] label \(namePrefix \+ name\): "mesh--ap-west" is not a valid Linode label.*no '--'/],
+  ["doubled dash in label", { namePrefix: "mesh--" }, /^nodes\[0\] label \(namePrefix \+ name\): "mesh--ap-west" is not a valid Linode instance label.*no '--'/],
   ["dot in hostname", { namePrefix: "mesh." }, /^nodes\[0\] hostname .*is not a valid hostname/],
   ["instance type without generation", { instanceType: "standard-8" }, /^instanceType: "standard-8" is not a Linode plan ID\. Did you mean "g6-standard-8"\?/],
   ["instance type without size", { instanceType: "g6-standard" }, /^instanceType: "g6-standard" is not a Linode plan ID\. Did you mean "g6-standard-1", "g6-standard-2" or "g6-standard-4"\?/],
@@ -102,7 +102,7 @@ test("SSH from anywhere synthesizes only with the explicit opt-in, and the varia
 
 test("a prefix valid for nodes but too long for the firewall label names the derived field", () => {
   expect(() => synthMesh({ namePrefix: `${"b".repeat(25)}-` })).toThrow(
-    /^firewall label \(namePrefix \+ "firewall"\): .* is longer than 32 characters/,
+    /^firewall label \(namePrefix \+ "firewall"\): .* \(34 characters\) is not a valid Linode firewall label \(3-32 characters/,
   );
 });
 

@@ -47,7 +47,7 @@ export interface AwsNetworkProps {
    */
   readonly resourceName?: string;
   /** Field names errors use for this network's inputs. @default { cidr: "cidr", publicSubnets: "publicSubnets", privateSubnets: "privateSubnets" } */
-  readonly fields?: { readonly cidr?: string; readonly publicSubnets?: string; readonly privateSubnets?: string };
+  readonly fields?: { readonly name?: string; readonly cidr?: string; readonly publicSubnets?: string; readonly privateSubnets?: string };
 }
 
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -64,9 +64,9 @@ export class AwsNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsNetworkProps) {
     super(scope, id);
-    const f = { cidr: "cidr", publicSubnets: "publicSubnets", privateSubnets: "privateSubnets", ...props.fields };
+    const f = { name: "name", cidr: "cidr", publicSubnets: "publicSubnets", privateSubnets: "privateSubnets", ...props.fields };
     requireAwsRegion("region", props.region);
-    if (!NAME.test(props.name)) fail("name", `${JSON.stringify(props.name)} must be 1-40 lower-case letters, digits and '-'`);
+    if (!NAME.test(props.name)) fail(f.name, `${JSON.stringify(props.name)} must be 1-40 lower-case letters, digits and '-'`);
     requireIpv4Cidr(f.cidr, props.cidr);
     requirePrefixLength(f.cidr, props.cidr, 16, 28, "an AWS VPC");
     const defaultZone = props.availabilityZone ?? `${props.region}a`;

@@ -7,7 +7,7 @@ import { Construct } from "constructs";
 import { SecurityGroup } from "../../.gen/providers/aws/security-group";
 import { VpcSecurityGroupEgressRule } from "../../.gen/providers/aws/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "../../.gen/providers/aws/vpc-security-group-ingress-rule";
-import { fail, requireCidr, requireIntegerInRange, requireOneOf } from "../validation";
+import { fail, requireCidr, requireEc2Description, requireIntegerInRange, requireOneOf, requireSecurityGroupName } from "../validation";
 
 export interface SecurityGroupRule {
   /** Unique within the group's ingress (or egress) rules; names the rule resource. */
@@ -42,6 +42,9 @@ export class RuledSecurityGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: RuledSecurityGroupProps) {
     super(scope, id);
+    // The EC2 API's rules for names and descriptions (the provider checks neither's characters).
+    requireSecurityGroupName("securityGroup.name", props.name);
+    requireEc2Description("securityGroup.description", props.description, "a security group description");
     this.group = new SecurityGroup(this, "group", {
       name: props.name,
       description: props.description,
@@ -59,11 +62,17 @@ export class RuledSecurityGroup extends Construct {
         if (!/^[a-z0-9-]+$/.test(r.name) || seen.has(r.name)) fail(`${field}.name`, `${JSON.stringify(r.name)} must be unique and made of a-z, 0-9 and '-'`);
         seen.add(r.name);
         requireOneOf(`${field}.protocol`, r.protocol, ["tcp", "udp", "icmp", "-1"] as const);
+        requireEc2Description(`${field}.description`, r.description, "a security group rule description");
         const peers = [r.cidrIpv4, r.cidrIpv6, r.securityGroupId].filter((p) => p !== undefined);
         if (peers.length !== 1) fail(field, "give exactly one of cidrIpv4, cidrIpv6 or securityGroupId");
         if (r.cidrIpv4 !== undefined) requireCidr(`${field}.cidrIpv4`, r.cidrIpv4);
         if (r.cidrIpv6 !== undefined) requireCidr(`${field}.cidrIpv6`, r.cidrIpv6);
         if (r.protocol === "-1" && (r.fromPort !== undefined || r.toPort !== undefined)) fail(field, 'protocol "-1" covers every port; leave fromPort/toPort out');
+        if (r.protocol === "icmp") {
+          // EC2 takes an ICMP type and code from -1 (any) to 255.
+          requireIntegerInRange(`${field}.fromPort`, r.fromPort ?? -1, -1, 255);
+          requireIntegerInRange(`${field}.toPort`, r.toPort ?? -1, -1, 255);
+        }
         if (r.protocol === "tcp" || r.protocol === "udp") {
           requireIntegerInRange(`${field}.fromPort`, r.fromPort, 1, 65535);
           requireIntegerInRange(`${field}.toPort`, r.toPort, r.fromPort!, 65535);

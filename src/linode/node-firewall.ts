@@ -1,7 +1,7 @@
 import { TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Firewall, FirewallInbound } from "../../.gen/providers/linode/firewall";
-import { fail, requireCidr, requireIntegerInRange, requireLinodeLabel, requireNotEverywhere } from "../validation";
+import { claimLinodeLabel, fail, LINODE_FIREWALL_MAX_RULES, requireCidr, requireIntegerInRange, requireLinodeFirewallRules, requireLinodeTags, requireNotEverywhere } from "../validation";
 
 export interface NodeFirewallProps {
   /** Firewall label (Linode label rules, at most 32 characters). */
@@ -33,8 +33,10 @@ export class NodeFirewall extends Construct {
   constructor(scope: Construct, id: string, props: NodeFirewallProps) {
     super(scope, id);
     const labelField = props.labelField ?? "firewall.label";
-    requireLinodeLabel(labelField, props.label);
-    if (props.label.length > 32) fail(labelField, `${JSON.stringify(props.label)} is longer than 32 characters (Linode's limit for firewall labels)`);
+    // Firewall labels: 3-32 characters (the provider's limit), unique in the stack (Linode's rule).
+    claimLinodeLabel(this, "firewall", props.label, labelField);
+    if (props.tags !== undefined) requireLinodeTags("firewall.tags", props.tags);
+    if (props.extraInbound !== undefined) requireLinodeFirewallRules("firewall.extraInbound", props.extraInbound);
     const port = props.tailscaleUdpPort ?? 41641;
     if (port !== false) requireIntegerInRange("firewall.tailscaleUdpPort", port, 1, 65535);
     // A literal list is checked here; a variable's list is checked by its own validation block.
@@ -74,6 +76,9 @@ export class NodeFirewall extends Construct {
       });
     }
     inbound.push(...(props.extraInbound ?? []));
+    if (inbound.length > LINODE_FIREWALL_MAX_RULES) {
+      fail("firewall.extraInbound", `makes ${inbound.length} inbound rules with the built-in ones; a Linode Cloud Firewall takes at most ${LINODE_FIREWALL_MAX_RULES}`);
+    }
 
     this.firewall = new Firewall(this, "firewall", {
       label: props.label,

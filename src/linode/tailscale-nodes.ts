@@ -4,10 +4,13 @@ import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
 import { BootstrapExtras, distroForImage, renderNodeBootstrapScript } from "../tailnet/bootstrap";
 import {
+  claimLinodeLabel,
   fail,
   requireHostname,
   requireInstanceType,
   requireLinodeLabel,
+  requireLinodeTags,
+  requireSshPublicKeys,
   requireIntegerInRange,
   requireNonEmpty,
   requireOneOf,
@@ -119,11 +122,16 @@ export class TailscaleNodes extends Construct {
     );
     const distro = distroForImage(image);
     props.advertiseTags.forEach((t, i) => requireTailscaleTag(`advertiseTags[${i}]`, t));
+    requireSshPublicKeys("authorizedKeys", props.authorizedKeys);
     if (delivery === "remote-exec" && !props.authorizedKeys) {
       fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
     }
 
     this.nodes = planNodes(props.nodes, prefix, defaultType);
+    // Linode refuses a second instance with a label already in use: checked across the stack.
+    this.nodes.forEach((n, i) => claimLinodeLabel(this, "instance", n.label, `nodes[${i}] label (namePrefix + name)`));
+    const linodeTags = props.linodeTags ?? ["tailscale", "mesh"];
+    requireLinodeTags("linodeTags", linodeTags);
     this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
 
     // One script template for every node; the per-node parts are Terraform expressions.
@@ -174,7 +182,7 @@ export class TailscaleNodes extends Construct {
       region: this.iterator.getString("region"),
       type: this.iterator.getString("type"),
       image,
-      tags: [...(props.linodeTags ?? ["tailscale", "mesh"])],
+      tags: [...linodeTags],
       // No root password unless asked for: the provider then sets a random one it does not keep,
       // and access is by SSH key or Tailscale SSH only.
       rootPass: props.rootPassword,

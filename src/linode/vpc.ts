@@ -14,7 +14,10 @@ import { Vpc } from "../../.gen/providers/linode/vpc";
 import { VpcSubnet } from "../../.gen/providers/linode/vpc-subnet";
 import {
   RFC1918_RANGES,
+  claimLinodeLabel,
   fail,
+  requireVlanLabel,
+  requireVpcLabel,
   requireCidrInsideOneOf,
   requireCidrOutside,
   requireHostAddress,
@@ -31,13 +34,8 @@ export const LINODE_PRIVATE_IP_RANGE = "192.168.128.0/17";
 export const LINODE_VPC_RESERVED_FIRST = 2;
 export const LINODE_VPC_RESERVED_LAST = 1;
 
-/** VPC and subnet labels: 1-64 ASCII letters, digits and '-', no '--'. */
-const VPC_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?$/;
-export function requireVpcLabel(field: string, label: string): void {
-  if (typeof label !== "string" || !VPC_LABEL.test(label) || label.includes("--")) {
-    fail(field, `${JSON.stringify(label)} is not a VPC label (1-64 letters, digits and '-', not starting or ending with '-', no '--')`);
-  }
-}
+// Label rules live with the other provider and API rules (src/validation/providers.ts).
+export { requireVlanLabel, requireVpcLabel };
 
 /** Checks one subnet range against the API's rules. */
 export function requireLinodeVpcSubnetRange(field: string, cidr: string): void {
@@ -63,6 +61,8 @@ export interface LinodeVpcProps {
   readonly region: string;
   readonly description?: string;
   readonly subnets: readonly LinodeVpcSubnetSpec[];
+  /** Field name errors use for the label. @default "vpc label" */
+  readonly labelField?: string;
   /** Field name errors use for the subnet list. @default "subnets" */
   readonly subnetsField?: string;
   /** Logical ID of the VPC; subnets get `<name>_<subnet>`. @default "vpc" */
@@ -75,7 +75,8 @@ export class LinodeVpc extends Construct {
 
   constructor(scope: Construct, id: string, props: LinodeVpcProps) {
     super(scope, id);
-    requireVpcLabel("vpc label", props.label);
+    // Unique among the account's VPCs (Linode's rule): checked across the stack.
+    claimLinodeLabel(this, "vpc", props.label, props.labelField ?? "vpc label");
     requireRegion("region", props.region);
     const field = props.subnetsField ?? "subnets";
     if (!Array.isArray(props.subnets) || props.subnets.length === 0) fail(field, "must list at least one subnet");
@@ -135,13 +136,6 @@ export function vpcInterface(o: VpcInterfaceOptions): InstanceInterface {
     ...(o.ipRanges?.length ? { ipRanges: [...o.ipRanges] } : {}),
     ...(o.primary ? { primary: true } : {}),
   };
-}
-
-/** VLAN labels: 1-64 ASCII letters, digits and '-'. */
-export function requireVlanLabel(field: string, label: string): void {
-  if (typeof label !== "string" || !/^[A-Za-z0-9-]{1,64}$/.test(label)) {
-    fail(field, `${JSON.stringify(label)} is not a VLAN label (1-64 letters, digits and '-')`);
-  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { TerraformIterator, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { TailnetPolicy } from "./tailnet-policy";
-import { requireIntegerInRange } from "../validation";
+import { requireIntegerInRange, requireTailnetKeyDescription, requireTailscaleTag } from "../validation";
 
 /** Where nodes get the auth key they join the tailnet with. */
 export type NodeAuthKeySource =
@@ -45,11 +45,14 @@ export class NodeAuthKeys extends Construct {
     // A key only has to live from `apply` until the node boots and joins: an hour by default.
     const expiry = source.expirySeconds ?? 3600;
     requireIntegerInRange("authKey.expirySeconds", expiry, 300, 90 * 24 * 3600);
+    const description = props.description ?? "mesh node bootstrap";
+    requireTailnetKeyDescription("authKey.description", description);
+    props.tags.forEach((t, i) => requireTailscaleTag(`authKey.tags[${i}]`, t));
     const name = props.resourceName ?? "node";
     const guard = source.policy.guardKeys(this, props.tags);
     this.keys = new TailnetKey(this, "key", {
       forEach: props.nodes,
-      description: props.description ?? "mesh node bootstrap",
+      description,
       reusable: false,
       ephemeral: false,
       preauthorized: true,

@@ -28,7 +28,7 @@ import { DataTailscaleDevice } from "../../.gen/providers/tailscale/data-tailsca
 import { DeviceAuthorization } from "../../.gen/providers/tailscale/device-authorization";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { resourceAddress } from "../terraform/address";
-import { fail, requireHostname } from "../validation";
+import { fail, requireHostname, requireJoinTimeout } from "../validation";
 
 export interface NodeSuccessionProps {
   /** The hostname the node joins with (`tailscale up --hostname`): how the device is found. */
@@ -61,9 +61,8 @@ export class NodeSuccession extends Construct {
     requireHostname("hostname", props.hostname);
     if (!/^[a-z][a-z0-9_]*$/.test(props.resourceName)) fail("resourceName", `${JSON.stringify(props.resourceName)} must be a Terraform identifier (a-z, 0-9, _)`);
     const timeout = props.joinTimeout ?? "15m";
-    if (!/^(\d+h)?(\d+m)?(\d+s)?$/.test(timeout) || timeout === "" || /^0+[hms]?$/.test(timeout)) {
-      fail("joinTimeout", `${JSON.stringify(timeout)} is not a duration such as "15m" or "1h30m"`);
-    }
+    // The provider's wait_for must parse as a Go duration above 1s.
+    requireJoinTimeout("joinTimeout", timeout);
     this.props = { ...props, joinTimeout: timeout };
     const stack = TerraformStack.of(this);
     if (!stack.node.tryFindChild("null")) new NullProvider(stack, "null");

@@ -314,7 +314,7 @@ export function backendFromEnv(env: NodeJS.ProcessEnv): BackendOptions {
     } catch (e) {
       const ve = e as { field?: string; detail?: string };
       const option = ve.field?.replace(/^backend\./, "");
-      if (option && envName[option] && ve.detail) fail(envName[option], ve.detail);
+      if (option && Object.prototype.hasOwnProperty.call(envName, option) && ve.detail) fail(envName[option], ve.detail);
       throw e;
     }
     return options;

@@ -3,6 +3,7 @@
  * with the field's path and says what is allowed, so bad input stops `cdktf synth`, never `apply`.
  */
 import { isIPv4, isIPv6 } from "net";
+import { awsRegionCodes, awsZonesOf, findAwsRegion } from "../catalog/aws-regions";
 import { findPlan, planIds } from "../catalog/plans";
 import { findRegion, regionSlugs, regionsInCity } from "../catalog/regions";
 import { didYouMean, naturalSort, sentences, suggestion } from "./suggest";
@@ -67,16 +68,39 @@ export function requireUnique(field: string, list: readonly string[]): void {
   }
 }
 
-/** Linode labels: 3-64 chars of [A-Za-z0-9._-], alphanumeric at both ends, no doubled -, _ or . */
-export const LINODE_LABEL_RULE = "3-64 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, with no '--', '__' or '..'";
-export function requireLinodeLabel(field: string, label: string): void {
+/**
+ * Linode labels (instances, firewalls, firewall rules): letters, digits, '.', '-' and '_',
+ * alphanumeric at both ends, no doubled '-', '_' or '.' (the Linode API's rule), and the length the
+ * provider allows for that kind of label (see LINODE_LABEL_LIMITS and docs/validators.md).
+ */
+export const LINODE_LABEL_LIMITS = {
+  /** linode_instance.label: StringLenBetween(3, 50) in linode/instance/schema_resource.go@v3.13.0. */
+  instance: { min: 3, max: 50, what: "Linode instance label" },
+  /** linode_firewall.label: LengthBetween(3, 32) in linode/firewall/framework_schema_resource.go@v3.13.0. */
+  firewall: { min: 3, max: 32, what: "Linode firewall label" },
+  /** linode_firewall inbound/outbound label: LengthBetween(3, 32), same file. */
+  firewallRule: { min: 3, max: 32, what: "Linode firewall rule label" },
+} as const;
+export type LinodeLabelKind = keyof typeof LINODE_LABEL_LIMITS;
+export const LINODE_LABEL_CHARSET = "letters, digits, '-', '_' and '.', starting and ending with a letter or digit, with no '--', '__' or '..'";
+/** The rule for an instance label, as messages quote it. */
+export const LINODE_LABEL_RULE = `3-50 characters of ${LINODE_LABEL_CHARSET}`;
+export function linodeLabelRule(kind: LinodeLabelKind): string {
+  const l = LINODE_LABEL_LIMITS[kind];
+  return `${l.min}-${l.max} characters of ${LINODE_LABEL_CHARSET}`;
+}
+export function requireLinodeLabel(field: string, label: unknown, kind: LinodeLabelKind = "instance"): asserts label is string {
+  const l = LINODE_LABEL_LIMITS[kind];
   const ok =
     typeof label === "string" &&
-    label.length >= 3 &&
-    label.length <= 64 &&
+    label.length >= l.min &&
+    label.length <= l.max &&
     /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(label) &&
     !/--|__|\.\./.test(label);
-  if (!ok) fail(field, `${show(label)} is not a valid Linode label (${LINODE_LABEL_RULE})`);
+  if (!ok) {
+    const len = typeof label === "string" && label.length > l.max ? ` (${label.length} characters)` : "";
+    fail(field, `${brief(label, 100)}${len} is not a valid ${l.what} (${linodeLabelRule(kind)})`);
+  }
 }
 
 /** Tailnet/system hostnames: one DNS label, lower case, 1-63 chars. */
@@ -173,6 +197,24 @@ export function requireOneOf<T extends string>(field: string, value: unknown, al
 }
 
 /**
+ * `value` is one of the keys of `table` (a lookup of allowed choices), compared as own keys only, so
+ * names every object inherits ("toString", "constructor", "__proto__") are refused. Numbers are
+ * accepted for numeric keys only when `numeric` is set (e.g. Diffie-Hellman group numbers).
+ */
+export function requireKeyOf<K extends string | number>(field: string, value: unknown, table: Readonly<Record<K, unknown>>, what = "", numeric = false): K {
+  const keys = Object.keys(table);
+  const ok = numeric
+    ? typeof value === "number" && Number.isInteger(value) && Object.prototype.hasOwnProperty.call(table, String(value))
+    : typeof value === "string" && Object.prototype.hasOwnProperty.call(table, value);
+  if (!ok) {
+    const sorted = naturalSort(keys);
+    const listed = numeric ? sorted.join(", ") : sorted.map(show).join(", ");
+    fail(field, sentences(`${brief(value)} is not one of ${listed}${what ? ` (${what})` : ""}.`, numeric ? "" : didYouMean(value, sorted)));
+  }
+  return value as K;
+}
+
+/**
  * Options that only some modes read. Setting one under a mode that ignores it is an error rather than
  * a silent no-op, e.g. `adminCidrs` with cloud-init delivery (which opens no SSH port at all).
  * `options` maps each such option's field to the value given (undefined = not set).
@@ -219,20 +261,29 @@ export function requirePolicySelector(field: string, selector: unknown): asserts
   }
 }
 
-/** AWS region codes such as ap-northeast-1, us-east-1, eu-central-2, us-gov-west-1. */
+/** AWS regions, checked against the catalog (src/catalog/aws-regions.ts). */
 export const AWS_REGION_RULE = "an AWS region code such as ap-northeast-1 or us-east-1";
 export function requireAwsRegion(field: string, region: unknown): asserts region is string {
-  if (typeof region !== "string" || !/^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$/.test(region)) {
-    fail(field, `${show(region)} is not ${AWS_REGION_RULE}`);
+  if (typeof region !== "string" || !findAwsRegion(region)) {
+    const codes = naturalSort(awsRegionCodes());
+    fail(field, sentences(`${show(region)} is not ${AWS_REGION_RULE} (src/catalog/aws-regions.ts).`, didYouMean(region, codes), `Regions: ${codes.join(", ")}.`));
   }
 }
 
-/** An availability zone of `region`: the region code plus one letter (ap-northeast-1a). */
+/** An availability zone of `region` that AWS has (the region code plus a letter the catalog lists). */
 export function requireAwsAvailabilityZone(field: string, zone: unknown, region: string): asserts zone is string {
-  if (typeof zone !== "string" || !new RegExp(`^${region.replace(/-/g, "\\-")}[a-z]$`).test(zone)) {
-    fail(field, `${show(zone)} is not an availability zone of ${region} (the region code and one letter, e.g. ${region}a)`);
+  const zones = awsZonesOf(region);
+  if (typeof zone !== "string" || !zones.includes(zone)) {
+    fail(
+      field,
+      sentences(
+        `${show(zone)} is not an availability zone of ${region} (the region code and one letter, e.g. ${region}a);`,
+        zones.length ? `${region} has ${zones.join(", ")} (src/catalog/aws-regions.ts).` : "",
+      ),
+    );
   }
 }
 
 export * from "./cidr";
 export * from "./vpn";
+export * from "./providers";

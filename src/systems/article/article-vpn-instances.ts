@@ -2,6 +2,8 @@ import { Fn, Op, RemoteExecProvisioner, SSHProvisionerConnection, TerraformCount
 import { Construct } from "constructs";
 import { Instance } from "../../../.gen/providers/linode/instance";
 import { articleProvisionCommands } from "./article-commands";
+import { regionSlugs } from "../../catalog/regions";
+import { fail, requireLinodeLabel, requireLinodeTags } from "../../validation";
 
 /**
  * Inputs of the article's `linode_instance.vpn`. Every value is a Terraform expression (usually a
@@ -38,9 +40,13 @@ export class ArticleVpnInstances extends Construct {
     super(scope, id);
     const prefix = props.namePrefix ?? "tailscale-multi-";
     if (!/^[a-z0-9][a-z0-9-]*$/.test(prefix)) {
-      throw new Error(`ArticleVpnInstances.namePrefix: "${prefix}" must be lower-case letters, digits and dashes`);
+      fail("namePrefix", `${JSON.stringify(prefix)} must be lower-case letters, digits and dashes`);
     }
+    // The regions are a Terraform list, known at plan: the label of the longest catalog slug must fit.
+    const longest = regionSlugs().reduce((a, b) => (b.length > a.length ? b : a));
+    requireLinodeLabel(`namePrefix (label ${JSON.stringify(prefix + longest)})`, `${prefix}${longest}`);
 
+    if (props.tags !== undefined) requireLinodeTags("tags", props.tags);
     const count = TerraformCount.of(Fn.lengthOf(props.regions));
     // element() with a modulo, as the article writes it: harmless for count == length, kept for parity.
     const region = Fn.element(props.regions, Op.mod(count.index, Fn.lengthOf(props.regions)));

@@ -18,6 +18,7 @@ import { AwsNetwork } from "../../aws/network";
 import { RuledSecurityGroup } from "../../aws/security-group";
 import { ENCRYPTION_ALGORITHMS, INTEGRITY_ALGORITHMS, RouterPlan, SiteToSitePlan } from "./plan";
 import { TunnelValues } from "./values";
+import { customerGatewayAsn } from "../../validation";
 
 export interface AwsVpnSideProps {
   readonly plan: SiteToSitePlan;
@@ -84,7 +85,8 @@ export class AwsVpnSide extends Construct {
     const conns = {} as Record<RouterPlan["key"], VpnConnection>;
     for (const router of plan.routers) {
       const cgw = new CustomerGateway(this, `cgw-${router.key}`, {
-        bgpAsn: String(plan.customerAsn),
+        // A 32-bit ASN goes in bgp_asn_extended: bgp_asn is read into a signed 32-bit integer at create.
+        ...customerGatewayAsn(plan.customerAsn),
         ipAddress: props.routerPublicIps[router.key],
         type: "ipsec.1",
         tags: { Name: `${router.name}` },

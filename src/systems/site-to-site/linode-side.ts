@@ -12,7 +12,7 @@ import { NodeFirewall } from "../../linode/node-firewall";
 import { requireUserDataFits } from "../../linode/tailscale-nodes";
 import { publicInterface, vlanInterface } from "../../linode/vpc";
 import { base64gzipTemplate, escapeTerraformTemplate } from "../../terraform/template";
-import { prefixLength } from "../../validation";
+import { claimLinodeLabel, prefixLength } from "../../validation";
 import { renderClientUserData } from "./client";
 import { ClientPlan, RouterPlan, SiteToSitePlan } from "./plan";
 
@@ -54,6 +54,9 @@ export class LinodeVpnSide extends Construct {
     });
 
     const routers = {} as Record<RouterPlan["key"], Instance>;
+    plan.routers.forEach((r, i) => claimLinodeLabel(this, "instance", r.name, `routers[${i}].name`));
+    // A client named like a router ("router-1" beside "s2s-router-1") would be a second Linode with one label.
+    plan.clients.forEach((c, i) => claimLinodeLabel(this, "instance", c.label, `clients[${i}] label (namePrefix + name)`));
     for (const r of plan.routers) {
       const instance = new Instance(this, r.key, {
         label: r.name,

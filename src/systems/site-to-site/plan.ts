@@ -25,6 +25,7 @@ import {
   requireHostname,
   requireInstanceType,
   requireIntegerInRange,
+  requireKeyOf,
   requireIpv4Cidr,
   requireLinodeLabel,
   requireNoOverlap,
@@ -279,11 +280,10 @@ function retransmitTotal(r: { timeout: number; base: number; tries: number }): n
 
 function planIpsec(o: IpsecOptions = {}): IpsecPlan {
   const p = o.proposal ?? {};
-  const encryption = requireOneOf("ipsec.proposal.encryption", p.encryption ?? "aes128", Object.keys(ENCRYPTION_ALGORITHMS) as Encryption[]);
-  const integrity = requireOneOf("ipsec.proposal.integrity", p.integrity ?? "sha256", Object.keys(INTEGRITY_ALGORITHMS) as Integrity[]);
-  const dh = p.dhGroup ?? 14;
-  if (!(String(dh) in DH_GROUPS)) fail("ipsec.proposal.dhGroup", `${JSON.stringify(dh)} is not one of ${Object.keys(DH_GROUPS).join(", ")} (Diffie-Hellman groups AWS and strongSwan share)`);
-  const dhGroup = dh as DhGroup;
+  const encryption = requireKeyOf<Encryption>("ipsec.proposal.encryption", p.encryption ?? "aes128", ENCRYPTION_ALGORITHMS);
+  const integrity = requireKeyOf<Integrity>("ipsec.proposal.integrity", p.integrity ?? "sha256", INTEGRITY_ALGORITHMS);
+  // Own keys only, and numbers only: "toString" or "14" is no group.
+  const dhGroup = requireKeyOf<DhGroup>("ipsec.proposal.dhGroup", p.dhGroup ?? 14, DH_GROUPS, "Diffie-Hellman groups AWS and strongSwan share", true);
   const ikeLifetimeSeconds = requireIntegerInRange("ipsec.ikeLifetimeSeconds", o.ikeLifetimeSeconds ?? 28800, 900, 28800);
   const childLifetimeSeconds = requireIntegerInRange("ipsec.childLifetimeSeconds", o.childLifetimeSeconds ?? 3600, 900, 3600);
   if (childLifetimeSeconds >= ikeLifetimeSeconds) fail("ipsec.childLifetimeSeconds", `${childLifetimeSeconds} must be below ipsec.ikeLifetimeSeconds (${ikeLifetimeSeconds}), as AWS requires`);

@@ -82,7 +82,7 @@ export class AwsSubnetRouter extends Construct {
       availabilityZone: plan.availabilityZone,
       publicSubnets: [plan.publicSubnet],
       privateSubnets: plan.privateSubnets,
-      fields: { cidr: "vpcCidr", publicSubnets: "publicSubnet", privateSubnets: "privateSubnets" },
+      fields: { name: "hostname (the name of the router's AWS resources)", cidr: "vpcCidr", publicSubnets: "publicSubnet", privateSubnets: "privateSubnets" },
     });
     const vpcId = this.network.vpc.id;
     const allOut: SecurityGroupRule = { name: "all", description: "Everything out", protocol: "-1", cidrIpv4: "0.0.0.0/0" };
@@ -100,7 +100,7 @@ export class AwsSubnetRouter extends Construct {
       vpcId,
       resourceName: "targets",
       ingress: [
-        { name: "from-router", description: "Traffic the subnet router forwards (SNAT: the router's address)", protocol: "-1", securityGroupId: this.routerSecurityGroup.group.id },
+        { name: "from-router", description: "Traffic the subnet router forwards (SNAT: the address of the router)", protocol: "-1", securityGroupId: this.routerSecurityGroup.group.id },
         ...(plan.snatSubnetRoutes
           ? []
           : [{ name: "from-tailnet", description: "Tailnet clients through the subnet router (SNAT off)", protocol: "-1" as const, cidrIpv4: plan.returnRoutes[0] }]),
@@ -113,7 +113,8 @@ export class AwsSubnetRouter extends Construct {
     this.authKey = new NodeAuthKeys(this, "key", {
       source: { kind: "managed", policy: props.tailnetPolicy, expirySeconds: props.keyExpirySeconds },
       tags: [tag],
-      description: `${name} bootstrap`,
+      // At most 50 characters (the provider's limit for key descriptions).
+      description: `${name.slice(0, 40)} bootstrap`,
       resourceName: "router",
     });
 

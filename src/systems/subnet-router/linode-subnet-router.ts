@@ -16,6 +16,7 @@ import { requireApprovalByPolicyOnly } from "../../tailnet/route-approval";
 import { TailnetPolicy } from "../../tailnet/tailnet-policy";
 import { resourceAddress } from "../../terraform/address";
 import { base64gzipTemplate, escapeTerraformTemplate, fillTemplateSlots } from "../../terraform/template";
+import { claimLinodeLabel } from "../../validation";
 import { LinodeSubnetRouterPlan } from "./plan";
 import { SubnetRouterPolicy } from "./router-policy";
 import { renderRouterScript, scriptFingerprint } from "./router-script";
@@ -55,6 +56,7 @@ export class LinodeSubnetRouter extends Construct {
 
     this.vpc = new LinodeVpc(this, "vpc", {
       label: plan.vpcLabel,
+      labelField: "vpcLabel",
       region: plan.region,
       description: `Reached from the tailnet through ${plan.hostname}`,
       subnets: plan.subnets,
@@ -70,7 +72,8 @@ export class LinodeSubnetRouter extends Construct {
     this.authKey = new NodeAuthKeys(this, "key", {
       source: { kind: "managed", policy: props.tailnetPolicy, expirySeconds: props.keyExpirySeconds },
       tags: [tag],
-      description: `${plan.hostname} bootstrap`,
+      // At most 50 characters (the provider's limit for key descriptions).
+      description: `${plan.hostname.slice(0, 40)} bootstrap`,
       resourceName: "router",
     });
 
@@ -91,6 +94,7 @@ export class LinodeSubnetRouter extends Construct {
     });
     this.succession.renewKey(this.authKey.keys!);
 
+    claimLinodeLabel(this, "instance", plan.hostname, "hostname (the router's Linode label)");
     this.router = new Instance(this, "router", {
       label: plan.hostname,
       region: plan.region,
@@ -113,8 +117,11 @@ export class LinodeSubnetRouter extends Construct {
 
     if (plan.target) {
       const t = plan.target;
+      // At most 50 characters (the provider's limit for instance labels).
+      const targetLabel = `${plan.hostname.slice(0, 43)}-target`;
+      claimLinodeLabel(this, "instance", targetLabel, 'target label (hostname + "-target")');
       this.target = new Instance(this, "target", {
-        label: `${plan.hostname.slice(0, 57)}-target`,
+        label: targetLabel,
         region: plan.region,
         type: t.instanceType,
         image: plan.image,
