@@ -54,7 +54,17 @@ const refused: [string, () => unknown, RegExp][] = [
       new TailscaleNodes(s, "one", { ...p, resourceName: "one" });
       new TailscaleNodes(s, "two", { ...p, resourceName: "two", nodes: [{ name: "b", region: "us-ord" }, { name: "a", region: "us-ord" }] });
     },
-    /^nodes\[1\] label \(namePrefix \+ name\): "mesh-a" is also nodes\[0\] label \(namePrefix \+ name\) in stack "t"/,
+    /^nodes\[1\] label \(namePrefix \+ name\): "mesh-a" is also nodes\[0\] label \(namePrefix \+ name\) \(t\/one\) in stack "t"/,
+  ],
+  [
+    "two node sets, the same label at the same index",
+    () => {
+      const s = stack();
+      const p: TailscaleNodesProps = { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: "${var.k}", delivery: "cloud-init" };
+      new TailscaleNodes(s, "one", { ...p, resourceName: "one" });
+      new TailscaleNodes(s, "two", { ...p, resourceName: "two" });
+    },
+    /^nodes\[0\] label \(namePrefix \+ name\): "mesh-a" is also nodes\[0\] label \(namePrefix \+ name\) \(t\/one\) in stack "t"/,
   ],
   [
     "two firewalls with one label, differing in case",
@@ -63,7 +73,7 @@ const refused: [string, () => unknown, RegExp][] = [
       new NodeFirewall(s, "a", { label: "Edge-FW", sshSourceCidrs: [], resourceName: "a" });
       new NodeFirewall(s, "b", { label: "edge-fw", labelField: "b.label", sshSourceCidrs: [], resourceName: "b" });
     },
-    /^b\.label: "edge-fw" is also firewall\.label in stack "t"/,
+    /^b\.label: "edge-fw" is also firewall\.label \(t\/a\) in stack "t"/,
   ],
   // --- Key descriptions the provider refuses (over 50).
   ["a key description of 51", () => new (require("../src/tailnet/auth-keys").NodeAuthKeys)(stack(), "k", { source: { kind: "managed", policy: {} }, tags: ["tag:x"], description: "d".repeat(51) }), /^authKey\.description: .*\(51 characters\) is not a key description/],

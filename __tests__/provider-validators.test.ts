@@ -47,7 +47,7 @@ const cases: Record<string, [() => unknown, RegExp]> = {
       new NodeFirewall(s, "a", { label: "shared-fw", sshSourceCidrs: [], resourceName: "a" });
       new NodeFirewall(s, "b", { label: "shared-fw", labelField: "second.label", sshSourceCidrs: [], resourceName: "b" });
     },
-    /^second\.label: "shared-fw" is also firewall\.label in stack "t"; each Linode firewall needs its own label/,
+    /^second\.label: "shared-fw" is also firewall\.label \(t\/a\) in stack "t"; each Linode firewall needs its own label/,
   ],
   "linode-vpc-label": [linodeRouter({ vpcLabel: "v".repeat(65) }), /^vpcLabel: "v+… is not a VPC label \(1-64 letters/],
   "linode-vpc-subnet-label": [linodeRouter({ subnets: [{ name: "my_subnet", cidr: "10.20.0.0/24" }] }), /^subnets\[0\]\.name: "my_subnet" is not a VPC label/],

@@ -34,6 +34,7 @@ describe("each class of error, through the fast synth path", () => {
     ["enum", /^error: delivery: "cloudinit" is not one of "cloud-init", "remote-exec"\. Did you mean "cloud-init"\?$/],
     ["ignored", /^error: adminCidrs: \["203\.0\.113\.0\/24"\] only applies when delivery is "remote-exec"; delivery is "cloud-init", which ignores it/],
     ["anywhere", /^error: adminCidrs\[0\]: "0\.0\.0\.0\/0" opens SSH to the whole internet; .* set allowSshFromAnywhere: true/],
+    ["label", /^error: nodes\[0\] label \(namePrefix \+ name\): "mesh-n{46}" \(51 characters\) is not a valid Linode instance label \(3-50 characters/],
     ["lazy", /^error: policy\.grants\[0\]\.dst: "tag:nope" is not owned by anyone$/],
   ])("%s: one line, no stack, exit 1", (which, expected) => {
     const r = runFixture(which);

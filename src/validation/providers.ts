@@ -105,7 +105,7 @@ export function requireFirewallPorts(field: string, ports: unknown): asserts por
  * Labels Linode requires to be unique in an account, per kind (instances, firewalls, VPCs), checked
  * within each stack: a second resource with a label already used in its stack fails, naming both.
  */
-const CLAIMS = new WeakMap<TerraformStack, Map<string, string>>();
+const CLAIMS = new WeakMap<TerraformStack, Map<string, { readonly field: string; readonly owner: string }>>();
 export type UniqueLabelKind = LinodeLabelKind | "vpc";
 export function claimLinodeLabel(scope: Construct, kind: UniqueLabelKind, label: string, field: string): void {
   if (kind !== "vpc") requireLinodeLabel(field, label, kind);
@@ -116,11 +116,13 @@ export function claimLinodeLabel(scope: Construct, kind: UniqueLabelKind, label:
   // Linode compares labels without regard to case.
   const key = `${kind}\u0000${label.toLowerCase()}`;
   const first = claims.get(key);
-  if (first !== undefined && first !== field) {
+  // The same construct claiming under the same field is one resource, not two.
+  if (first !== undefined && (first.owner !== scope.node.path || first.field !== field)) {
     const what = kind === "vpc" ? "VPC" : LINODE_LABEL_LIMITS[kind].what.replace(/ label$/, "");
-    fail(field, `${show(label)} is also ${first} in stack ${show(stack.node.id)}; each ${what} needs its own label (Linode refuses a second one)`);
+    const where = first.owner === scope.node.path ? "" : ` (${first.owner})`;
+    fail(field, `${show(label)} is also ${first.field}${where} in stack ${show(stack.node.id)}; each ${what} needs its own label (Linode refuses a second one)`);
   }
-  claims.set(key, field);
+  claims.set(key, { field, owner: scope.node.path });
 }
 
 // ---------------------------------------------------------------------------------------------
