@@ -317,6 +317,14 @@ describe("class 4: a base's own test that a system's addition breaks fails synth
     expect(() => composePolicy(base, [])).not.toThrow();
     expect(oneLine(() => composePolicy(base, [sys]))).toMatch(message);
   });
+  test("through a stack: the mesh's grant breaks the base's deny, synthesis names both", () => {
+    const { Testing } = require("cdktf") as typeof import("cdktf");
+    const { MeshStack } = require("../src/systems/mesh/mesh-stack") as typeof import("../src/systems/mesh/mesh-stack");
+    const base = PolicyBase.fromText('{"tagOwners": {"tag:mesh": ["autogroup:admin"]}, "tests": [{"src": "tag:mesh", "deny": ["tag:mesh:22"]}]}', "mine.hujson");
+    expect(oneLine(() => new MeshStack(Testing.app(), "mesh", { tailnetPolicy: { base } }))).toBe(
+      'tests: base policy (mine.hujson) tests[0] fails once the systems\' rules are added: tag:mesh reaches tag:mesh:22, allowed by mesh/mesh (grant {"src": ["tag:mesh"], "dst": ["tag:mesh"], "ip": ["*"]})',
+    );
+  });
   test("a deny a system's grant does not touch stays, and is written as the user wrote it", () => {
     const base = PolicyBase.fromObject({ ...OPS, tests: [{ src: "tag:web", deny: ["tag:db:22"] }] }, "own");
     const c = composePolicy(base, [{ source: "erlang/cluster", grants: [{ src: ["tag:web"], dst: ["tag:db"], ip: ["tcp:4369"] }] }]);
@@ -325,8 +333,45 @@ describe("class 4: a base's own test that a system's addition breaks fails synth
 });
 
 test("case counts per class (reported in the closing note)", () => {
-  const class2 = ZONED.length * 4 + MALFORMED.length + 1 + 3;
+  const class2 = ZONED.length * 4 + MALFORMED.length + 1 + 3 + 1;
   const class3 = COMMENTED.length + 1;
-  const class4 = PORTS.length + 5 + 4 + BROKEN.length + 1;
-  expect({ class2, class3, class4 }).toEqual({ class2: 68, class3: 17, class4: 29 });
+  const class4 = PORTS.length + 5 + 4 + BROKEN.length + 2;
+  expect({ class2, class3, class4 }).toEqual({ class2: 69, class3: 17, class4: 30 });
+});
+
+describe("class 2: random policies of every shape never throw", () => {
+  // A small seeded generator (no dependency): the same 3,000 policies on every run.
+  let seed = 0x2f6b3c1d;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)];
+  const atoms = ["*", "tag:a", "tag:b", "group:g", "autogroup:self", "autogroup:member", "autogroup:admin", "autogroup:internet", "10.0.0.0/8", "fe80::%eth0/64",
+    "100.64.0.1", "h", "a@example.com", "tag:a:22", "tcp:22", "udp:0-65535", "icmp:*", "*:*", "tcp:70000", "", " tag:a ", "ipset:s", "posture:p", "root", "1-2", "22,80"];
+  const keys = ["src", "dst", "ip", "app", "via", "users", "action", "accept", "deny", "check", "proto", "target", "attr", "routes", "exitNode", "checkPeriod", "ports"];
+  const value = (depth: number): unknown => {
+    switch (rnd(depth > 2 ? 3 : 6)) {
+      case 0: return pick(atoms);
+      case 1: return pick([null, 0, 1.5, true, -1, "accept", "check"]);
+      case 2: return Array.from({ length: rnd(3) }, () => pick(atoms));
+      case 3: return Array.from({ length: rnd(3) }, () => value(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: rnd(4) }, () => [pick([...keys, pick(atoms)]), value(depth + 1)]));
+    }
+  };
+  const sections = ["acls", "grants", "ssh", "tests", "sshTests", "nodeAttrs", "groups", "hosts", "tagOwners", "autoApprovers", "postures", "ipsets", "derpMap", "randomizeClientPort"];
+  test("3,000 policies: a verdict each, errors as path and one-line message", () => {
+    const { checkPolicy } = require("../src/tailnet/policy/check") as typeof import("../src/tailnet/policy/check");
+    const { evaluateTest, evaluateSshTest } = require("../src/tailnet/policy/evaluate") as typeof import("../src/tailnet/policy/evaluate");
+    for (let i = 0; i < 3000; i++) {
+      const policy = Object.fromEntries(sections.filter(() => rnd(3) === 0).map((s) => [s, rnd(2) ? Array.from({ length: 1 + rnd(2) }, () => value(1)) : value(1)]));
+      const r = checkPolicy(policy);
+      expect(["accepted", "rejected", "unknown"]).toContain(r.verdict);
+      for (const e of r.errors) expect(typeof e.path === "string" && typeof e.message === "string" && !e.message.includes("\n")).toBe(true);
+      // The evaluator runs on checked policies only, but must not throw on anything either.
+      const t = { src: pick(atoms), dst: [pick(atoms)], accept: [pick(atoms)], deny: value(1), proto: pick(["", "tcp", "icmp", 7]) };
+      expect(["pass", "fail", "unknown"]).toContain(evaluateTest(policy, t).result);
+      expect(["pass", "fail", "unknown"]).toContain(evaluateSshTest(policy, t).result);
+    }
+  });
 });
