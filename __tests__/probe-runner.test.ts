@@ -4,16 +4,21 @@ import { join } from "path";
 import {
   iperfClientArgv,
   iperfPidfile,
+  allPairsRoundBound,
+  allPairsRounds,
   mapLimit,
   pairsFor,
   pingArgv,
   resolveOptions,
   runProbe,
-  scheduleDisjoint,
+  runDisjoint,
+  tournamentRounds,
   tailscalePingArgv,
 } from "../src/probe/runner";
 import { NetnsTransport, RunResult, shellQuote, spawnWithTimeout, SshTransport, Transport } from "../src/probe/transport";
 import { MeshNode } from "../src/probe/types";
+import { VirtualClock } from "../src/probe/virtual-clock";
+import { simulateAllPairs } from "../src/probe/schedule-sim";
 
 const fx = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", name), "utf8");
 const ok = (stdout: string, stderr = ""): RunResult => ({ code: 0, stdout, stderr });
@@ -200,10 +205,53 @@ describe("all-pairs scheduling", () => {
     expect(pairsFor(nodes, { mode: "from", source: nodes[1] }, false)).toHaveLength(4);
   });
 
-  it("orders pairs in node-disjoint rounds", () => {
-    const s = scheduleDisjoint(pairsFor(nodes, { mode: "all-pairs" }));
-    const firstRound = s.slice(0, 2).flatMap(([x, y]) => [x.key, y.key]);
-    expect(new Set(firstRound).size).toBe(4);
+  it.each([2, 3, 4, 5, 6, 7, 14, 15])("splits every ordered pair of %i nodes into the fewest node-disjoint rounds", (n) => {
+    const ns = Array.from({ length: n }, (_, i) => ({ key: `k${i}` }));
+    const rounds = allPairsRounds(ns);
+    expect(rounds).toHaveLength(allPairsRoundBound(n));
+    expect(allPairsRoundBound(n)).toBe(n % 2 === 0 ? 2 * (n - 1) : 2 * n);
+    const seen = new Set<string>();
+    for (const round of rounds) {
+      const inRound = round.flatMap(([a, b]) => [a.key, b.key]);
+      expect(new Set(inRound).size).toBe(inRound.length); // disjoint
+      expect(round).toHaveLength(Math.floor(n / 2)); // every node busy (one sits out when n is odd)
+      for (const [a, b] of round) seen.add(`${a.key}>${b.key}`);
+    }
+    expect(seen.size).toBe(n * (n - 1));
+    // Each unordered pair once in the tournament; each node starts about half of its tests.
+    expect(tournamentRounds(ns).flat()).toHaveLength((n * (n - 1)) / 2);
+    const starts = ns.map((x) => tournamentRounds(ns).flat().filter(([a]) => a.key === x.key).length);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThanOrEqual(2);
+  });
+
+  it("puts self pairs in one extra round", () => {
+    const rounds = allPairsRounds(nodes, true);
+    expect(rounds).toHaveLength(allPairsRoundBound(5, true));
+    expect(rounds[rounds.length - 1].every(([a, b]) => a === b)).toBe(true);
+  });
+
+  it("runDisjoint never holds a node while waiting for another, and respects the limit", async () => {
+    const clock = new VirtualClock();
+    const ns = Array.from({ length: 6 }, (_, i) => ({ key: `k${i}` }));
+    const busy = new Set<string>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const pairs = allPairsRounds(ns).flat();
+    const out = await clock.run(() =>
+      runDisjoint(pairs, 2, async (a, b) => {
+        expect(busy.has(a.key) || busy.has(b.key)).toBe(false);
+        busy.add(a.key).add(b.key);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await clock.sleep(10_000);
+        busy.delete(a.key);
+        busy.delete(b.key);
+        inFlight--;
+        return `${a.key}>${b.key}`;
+      }),
+    );
+    expect(out).toEqual(pairs.map(([a, b]) => `${a.key}>${b.key}`)); // list order kept
+    expect(maxInFlight).toBe(2);
+    expect(clock.now).toBe((30 / 2) * 10_000); // 30 pairs, 2 at a time, never idle
   });
 
   it("never puts a node in two pairs at once, but does run disjoint pairs together", async () => {
@@ -213,7 +261,9 @@ describe("all-pairs scheduling", () => {
     let violations = 0;
     const pairsNow = new Set<string>();
     const t = new FakeTransport(async (node, argv) => {
-      const dst = byIp.get(argv.find((a) => byIp.has(a))!)!;
+      // `tailscale status` names no destination: it only occupies its source.
+      const dstIp = argv.find((a) => byIp.has(a));
+      const dst = dstIp ? byIp.get(dstIp)! : node.key;
       const id = `${node.key}>${dst}`;
       for (const k of [node.key, dst]) {
         if (active.has(k) && active.get(k) !== id) violations++;
@@ -231,6 +281,7 @@ describe("all-pairs scheduling", () => {
     });
     const run = await runProbe({ nodes, transport: t, plan: { mode: "all-pairs" }, options: { concurrency: 4 } });
     expect(run.pairs).toHaveLength(20);
+    expect(run.settings?.concurrency).toBe(4);
     expect(violations).toBe(0);
     expect(maxParallel).toBeGreaterThanOrEqual(2);
     expect(run.pairs.every((p) => p.iperf?.receiverBps === 13439996552.504971)).toBe(true);
@@ -354,9 +405,44 @@ describe("transports", () => {
   });
 
   it("rejects bad options with the field name", () => {
-    expect(() => resolveOptions({ concurrency: 0 })).toThrow(/concurrency must be an integer in 1\.\.256/);
+    expect(() => resolveOptions({ concurrency: 0 })).toThrow(/concurrency must be an integer in 1\.\.1000/);
     expect(() => resolveOptions({ iperfOmitS: -1 })).toThrow(/iperfOmitS/);
     expect(() => resolveOptions({ pingIntervalS: 0.0001 })).toThrow(/pingIntervalS/);
     expect(() => resolveOptions({ iperfServer: "maybe" as never })).toThrow(/iperfServer/);
+  });
+});
+
+describe("all-pairs makespan on a virtual clock (the real runProbe, a stand-in transport, 14 s per pair)", () => {
+  // Figures for the README come from `npm run bench:schedule`; these pin the properties.
+  it.each([14, 15, 45])("%i nodes: the default is within 10 %% of the round bound, no node in two tests at once", async (n) => {
+    const r = await simulateAllPairs({ nodes: n });
+    expect(r.pairs).toBe(n * (n - 1));
+    expect(r.overlaps).toBe(0);
+    expect(r.concurrency).toBe(Math.floor(n / 2));
+    expect(r.maxParallel).toBe(Math.floor(n / 2));
+    expect(r.pairTimes).toBeLessThanOrEqual(1.1 * r.boundRounds);
+    expect(r.pairTimes).toBeGreaterThanOrEqual(r.boundRounds - 1e-9); // no schedule beats the bound
+  });
+
+  it("100 nodes: 9,900 pairs within 10 % of 198 rounds", async () => {
+    const r = await simulateAllPairs({ nodes: 100 });
+    expect(r.boundRounds).toBe(198);
+    expect(r.overlaps).toBe(0);
+    expect(r.pairTimes).toBeLessThanOrEqual(1.1 * 198);
+  }, 60_000);
+
+  it("never gets slower when the concurrency limit grows", async () => {
+    const limits = [1, 2, 4, 7, 8, 50, 256];
+    const times: number[] = [];
+    for (const c of limits) times.push((await simulateAllPairs({ nodes: 14, concurrency: c })).pairTimes);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeLessThanOrEqual(times[i - 1] + 1e-9);
+    expect(times[0]).toBeCloseTo(182, 6); // one at a time: every pair in turn
+    expect(times[times.length - 1]).toBeCloseTo(26, 6); // 2(N-1)
+  });
+
+  it("stays near the busiest node's work when pairs take unequal time", async () => {
+    const r = await simulateAllPairs({ nodes: 14, jitter: 0.3 });
+    expect(r.overlaps).toBe(0);
+    expect(r.ratioToNodeWork).toBeLessThanOrEqual(1.25);
   });
 });
