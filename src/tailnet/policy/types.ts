@@ -3,12 +3,17 @@
  * (https://tailscale.com/kb/1337/policy-syntax); anything else in a user's file is kept untouched.
  */
 
-/** A network grant: `src` may reach `dst` on the `ip` protocols and ports (e.g. "tcp:22", "*"). */
-export interface Grant {
-  readonly src: readonly string[];
-  readonly dst: readonly string[];
-  readonly ip: readonly string[];
-}
+/**
+ * A grant: `src` may reach `dst` on the `ip` protocols and ports (e.g. "tcp:22", "*"), and/or holds
+ * the application capabilities in `app` towards `dst` (e.g. `tailscale.com/cap/relay`: src may use
+ * dst as a peer relay). Tailscale needs at least one of the two.
+ */
+export type Grant =
+  | { readonly src: readonly string[]; readonly dst: readonly string[]; readonly ip: readonly string[]; readonly app?: GrantApp }
+  | { readonly src: readonly string[]; readonly dst: readonly string[]; readonly ip?: undefined; readonly app: GrantApp };
+
+/** Application capabilities of a grant: capability name → its parameters (often none: `[]`). */
+export type GrantApp = Readonly<Record<string, readonly unknown[]>>;
 
 /** A Tailscale SSH rule. `check` asks for a recent browser re-authentication; `accept` does not. */
 export interface SshRule {
