@@ -75,7 +75,17 @@ export interface NodeBootstrapOptions extends BootstrapExtras {
   waitTimeoutSeconds?: number;
   /** Unprivileged local users to create (locked password, no sudo), e.g. for Tailscale SSH; default none. */
   localUsers?: string[];
+  /**
+   * Peer relays (Tailscale 1.86+): the nodes whose hostname is in `hostnames` run a relay server on
+   * UDP `port` (`tailscale set --relay-server-port`) and advertise `tags` besides advertiseTags; the
+   * others turn the relay server off. The script is the same for every node; each node decides by
+   * its own hostname. Default: none (nothing about relays is rendered).
+   */
+  peerRelay?: { port: number; hostnames: string[]; tags: string[] };
 }
+
+/** Oldest Tailscale that can serve and use peer relays (tailcfg capability version 121, 2025-07-19). */
+export const PEER_RELAY_MIN_VERSION = "1.86.0";
 
 /** Options after validation and defaults. */
 export interface ResolvedNodeBootstrapOptions {
@@ -94,6 +104,7 @@ export interface ResolvedNodeBootstrapOptions {
   advertiseExitNode: boolean;
   waitTimeoutSeconds: number;
   localUsers: string[];
+  peerRelay: { port: number; hostnames: string[]; tags: string[] } | undefined;
   extras: ResolvedBootstrapExtras;
 }
 
@@ -153,8 +164,36 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     advertiseExitNode,
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
     localUsers,
+    peerRelay: resolvePeerRelay(o),
     extras,
   };
+}
+
+/** True when version a >= b (MAJOR.MINOR.PATCH). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
+  return true;
+}
+
+function resolvePeerRelay(o: NodeBootstrapOptions): ResolvedNodeBootstrapOptions["peerRelay"] {
+  const pr = o.peerRelay;
+  if (pr === undefined) return undefined;
+  if (typeof pr !== "object" || pr === null) throw new ProvisioningValidationError("peerRelay", "must be an object like { port: 40000, hostnames: [...], tags: [...] }");
+  const port = validatePort("peerRelay.port", pr.port);
+  if (!Array.isArray(pr.hostnames) || pr.hostnames.length === 0) {
+    throw new ProvisioningValidationError("peerRelay.hostnames", "must name at least one relay node");
+  }
+  const hostnames = pr.hostnames.map((h, i) => validateHostname(`peerRelay.hostnames[${i}]`, h));
+  const tags = validateTags("peerRelay.tags", pr.tags ?? []);
+  if (o.tailscaleVersion !== undefined && !versionAtLeast(o.tailscaleVersion, PEER_RELAY_MIN_VERSION)) {
+    throw new ProvisioningValidationError(
+      "tailscaleVersion",
+      `${JSON.stringify(o.tailscaleVersion)} is too old for peer relays (allowed: ${PEER_RELAY_MIN_VERSION} or later, or no pin)`,
+    );
+  }
+  return { port, hostnames, tags };
 }
 
 /** Single-quotes a value for bash. */
@@ -166,9 +205,10 @@ export function shQuote(value: string): string {
  * Flags for `tailscale up`, without the auth key and the wait timeout. `--reset` makes the list the
  * complete desired settings, so a changed option never trips "flags must be the complete set".
  */
-export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
+export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions, extraTags: readonly string[] = []): string[] {
   const flags = ["--reset", `--hostname=${r.hostname}`];
-  if (r.advertiseTags.length > 0) flags.push(`--advertise-tags=${r.advertiseTags.join(",")}`);
+  const tags = [...r.advertiseTags, ...extraTags.filter((t) => !r.advertiseTags.includes(t))];
+  if (tags.length > 0) flags.push(`--advertise-tags=${tags.join(",")}`);
   if (r.ssh) flags.push("--ssh");
   if (r.advertiseRoutes.length > 0) flags.push(`--advertise-routes=${r.advertiseRoutes.join(",")}`);
   if (!r.snatSubnetRoutes) flags.push("--snat-subnet-routes=false");
@@ -692,6 +732,35 @@ function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
 }`;
 }
 
+/**
+ * The relay server is a preference of tailscaled (`tailscale set --relay-server-port`, an empty
+ * value turns it off; tailscale/tailscale cmd/tailscale/cli/set.go). It runs after `tailscale up
+ * --reset`, which would otherwise reset it. Compared first through `tailscale debug prefs`.
+ */
+function renderPeerRelayStep(): string {
+  return `step_peer_relay() {
+  local want="" have version
+  if [ "$PEER_RELAY" -eq 1 ]; then
+    want=$PEER_RELAY_PORT
+    version=$(tailscale version 2>/dev/null | head -n 1)
+    if [ "$(printf '%s\\n%s\\n' "$PEER_RELAY_MIN_VERSION\" "$version" | sort -V | head -n 1)" != "$PEER_RELAY_MIN_VERSION" ]; then
+      die "tailscale $version cannot serve as a peer relay (needs $PEER_RELAY_MIN_VERSION or later)"
+    fi
+  fi
+  have=$({ tailscale debug prefs 2>/dev/null || true; } |
+    sed -n 's/.*"RelayServerPort"[[:space:]]*:[[:space:]]*\\([0-9]*\\).*/\\1/p' | head -n 1)
+  if [ "$have" = "$want" ]; then
+    return 0
+  fi
+  tailscale set --relay-server-port="$want"
+  if [ -n "$want" ]; then
+    changed "peer relay server on UDP $want"
+  else
+    changed "peer relay server off"
+  fi
+}`;
+}
+
 /** Masks units a system never wants started (before packages whose postinst would start them). */
 function renderMaskStep(r: ResolvedNodeBootstrapOptions): string {
   if (r.extras.maskUnits.length === 0) return "";
@@ -794,7 +863,23 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
       ? [`readonly TS_KEYRING=${shQuote(repo.keyringPath)}`, `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`]
       : []),
     ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
-    `readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
+    ...(r.peerRelay
+      ? [
+          "# Peer relays: these nodes relay for peers that can't reach each other directly.",
+          "case $NODE_HOSTNAME in",
+          `  ${r.peerRelay.hostnames.map(shQuote).join(" | ")}) PEER_RELAY=1 ;;`,
+          "  *) PEER_RELAY=0 ;;",
+          "esac",
+          "readonly PEER_RELAY",
+          `readonly PEER_RELAY_PORT=${r.peerRelay.port}`,
+          `readonly PEER_RELAY_MIN_VERSION=${PEER_RELAY_MIN_VERSION}`,
+          'if [ "$PEER_RELAY" -eq 1 ]; then',
+          `  readonly TS_UP_FLAGS=(${tailscaleUpFlags(r, r.peerRelay.tags).map(shQuote).join(" ")})`,
+          "else",
+          `  readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
+          "fi",
+        ]
+      : [`readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`]),
     `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
     `readonly AUTH_KEY_FILE=${shQuote(AUTH_KEY_PATH)}`,
   ];
@@ -808,6 +893,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...(r.advertiseRoutes.length > 0 && !r.snatSubnetRoutes ? ["no snat"] : []),
     ...(r.advertiseExitNode ? ["exit node"] : []),
     ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
+    ...(r.peerRelay ? [`peer relay udp ${r.peerRelay.port} on ${r.peerRelay.hostnames.length}`] : []),
     ...(r.extras.extraPackages.length ? [`packages ${r.extras.extraPackages.join(",")}`] : []),
     ...(hasExtras(r.extras) ? [`${r.extras.files.length} files, units ${r.extras.units.join(",") || "none"}`] : []),
   ].join(", ");
@@ -849,6 +935,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     "",
     renderUsersStep(r) + renderIperf3Step(r),
     "",
+    ...(r.peerRelay ? [renderPeerRelayStep(), ""] : []),
     ...(renderExtrasStep(r) ? [renderExtrasStep(r).trimEnd(), ""] : []),
     `main() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -861,7 +948,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   step_tuning
   step_forwarding
   step_tailscale_up${r.localUsers.length ? "\n  step_users" : ""}
-  step_iperf3${renderExtrasStep(r) ? "\n  step_extras" : ""}
+  step_iperf3${r.peerRelay ? "\n  step_peer_relay" : ""}${renderExtrasStep(r) ? "\n  step_extras" : ""}
   log "$CHANGES changes"
 }
 
