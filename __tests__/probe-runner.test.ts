@@ -19,6 +19,11 @@ import { NetnsTransport, RunResult, shellQuote, spawnWithTimeout, SshTransport, 
 import { MeshNode } from "../src/probe/types";
 import { VirtualClock } from "../src/probe/virtual-clock";
 import { simulateAllPairs } from "../src/probe/schedule-sim";
+import { buildReport, fmtLimit, renderCsv, renderMarkdown } from "../src/probe/report";
+import { renderSvg } from "../src/probe/svg";
+import { fiberLimitBetween, fiberRttMs, haversineKm } from "../src/probe/geo";
+import { findDerpCity } from "../src/catalog/derp";
+import { findRegion } from "../src/catalog/regions";
 
 const fx = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", name), "utf8");
 const ok = (stdout: string, stderr = ""): RunResult => ({ code: 0, stdout, stderr });
@@ -444,5 +449,71 @@ describe("all-pairs makespan on a virtual clock (the real runProbe, a stand-in t
     const r = await simulateAllPairs({ nodes: 14, jitter: 0.3 });
     expect(r.overlaps).toBe(0);
     expect(r.ratioToNodeWork).toBeLessThanOrEqual(1.25);
+  });
+});
+
+describe("three path classes in one run: direct, peer relay (which node), DERP (which region)", () => {
+  // us-ord relays; its public address is the relay endpoint the client prints.
+  const nodes: MeshNode[] = [
+    mesh[0],
+    mesh[1],
+    mesh[2],
+    mesh[3],
+    { key: "us-ord", label: "tailscale-multi-us-ord", region: "us-ord", publicIpv4: "198.51.100.77", tailnetHostname: "tailscale-multi-us-ord", tailnetIp: "100.111.41.138" },
+  ];
+  const t = new FakeTransport((_n, argv) => {
+    const ip = argv[argv.length - 1];
+    if (argv[0] === "tailscale" && argv[1] === "status") return ok(fx("tailscale-status-peer-relay.json"));
+    if (argv[0] === "tailscale" && argv[1] === "ping") {
+      if (ip === "100.127.131.55") return ok(fx("tailscale-ping-direct.txt"));
+      if (ip === "100.121.93.101") return { code: 1, stdout: fx("tailscale-ping-peer-relay.txt"), stderr: fx("tailscale-ping-peer-relay.stderr") };
+      if (ip === "100.108.43.103") return { code: 1, stdout: "pong from tailscale-multi-eu-central (100.108.43.103) via DERP(fra) in 241ms\n", stderr: "direct connection not established\n" };
+      return ok(fx("tailscale-ping-local.txt"));
+    }
+    if (argv[0] === "ping") return ok(fx("ping-ok.txt"));
+    return ok(fx("iperf3-ok.json"));
+  });
+  let report: ReturnType<typeof buildReport>;
+  let run: Awaited<ReturnType<typeof runProbe>>;
+  beforeAll(async () => {
+    run = await runProbe({ nodes, transport: t, plan: { mode: "from", source: nodes[0] }, options: { includeSelf: false, sleep: noSleep } });
+    report = buildReport(run);
+  });
+  const row = (to: string) => report.rows.find((r) => r.to === to)!;
+
+  it("names the relay node from its endpoint, and keeps the public address out of the node list", () => {
+    expect(run.pairs.find((p) => p.to === "us-west")!.path).toEqual({
+      kind: "peer-relay", relay: "198.51.100.77:40000:vni:7", relayNode: "us-ord", source: "tailscale ping",
+    });
+    expect(row("ap-south").path.kind).toBe("direct");
+    expect(row("eu-central").path).toMatchObject({ kind: "relay", relay: "fra" });
+    expect(row("us-west").pathText).toBe("peer relay tailscale-multi-us-ord (198.51.100.77:40000:vni:7)");
+    expect(JSON.stringify(run.nodes)).not.toContain("198.51.100.77");
+  });
+
+  it("gives relayed pairs the fibre limit of the path taken beside the direct one", () => {
+    const viaOrd = fiberLimitBetween("ap-northeast", "us-ord")!.rttMs + fiberLimitBetween("us-ord", "us-west")!.rttMs;
+    expect(row("us-west").relayedLimitMs).toBeCloseTo(viaOrd, 9);
+    expect(row("us-west").relayedVia).toBe("tailscale-multi-us-ord");
+    expect(row("us-west").relayedLimitMs!).toBeGreaterThan(row("us-west").fiberLimitMs! * 1.5); // the detour a relay costs
+    const fra = findDerpCity("fra")!;
+    const tokyo = findRegion("ap-northeast")!;
+    const frankfurt = findRegion("eu-central")!;
+    expect(row("eu-central").relayedLimitMs).toBeCloseTo(fiberRttMs(haversineKm(tokyo, fra) + haversineKm(fra, frankfurt)), 9);
+    expect(row("eu-central").relayedVia).toBe("DERP(fra) Frankfurt");
+    expect(row("ap-south").relayedLimitMs).toBeNull();
+    expect(report.warnings.join("\n")).toMatch(/fibre limit via tailscale-multi-us-ord \d+\.\d ms against \d+\.\d ms direct/);
+  });
+
+  it("shows the classes in every format", () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain("| Limit via relay (ms) |");
+    expect(md).toContain(fmtLimit(row("us-west").relayedLimitMs));
+    const csv = renderCsv(report).split("\n");
+    expect(csv[0].endsWith("relay_node,relayed_via,relayed_fiber_limit_ms")).toBe(true);
+    expect(csv.find((l) => l.startsWith("ap-northeast,") && l.includes(",us-west,"))).toContain(",us-ord,tailscale-multi-us-ord,");
+    const svg = renderSvg(report);
+    for (const legend of ["RTT, direct path", "RTT, relayed (DERP)", "RTT, peer relay", "fibre limit through the relay taken"]) expect(svg).toContain(legend);
+    expect(svg).toContain("peer relay tailscale-multi-us-ord");
   });
 });

@@ -15,6 +15,7 @@ import {
   findInStatus,
   firstIpv4,
   isCommandMissing,
+  parsePeerRelayEndpoint,
   parseTailscalePing,
   parseTailscaleStatus,
   pathFromStatusPeer,
@@ -359,6 +360,7 @@ class Prober {
   constructor(
     private readonly transport: Transport,
     private readonly r: Resolved,
+    private readonly nodes: readonly MeshNode[] = [],
   ) {
     this.t = timeoutsFor(r);
   }
@@ -483,7 +485,30 @@ class Prober {
       }
       break;
     }
-    return { ...base, path, tailscalePingMs, ping: pp.stats, iperf, errors };
+    return { ...base, path: await this.withRelayNode(path), tailscalePingMs, ping: pp.stats, iperf, errors };
+  }
+
+  /**
+   * Which mesh node a peer relay endpoint belongs to: the relay's UDP endpoint is its public
+   * address, so match the inventory's public IPv4, else the `Self.Addrs` endpoints of the statuses
+   * already fetched. Left unset when neither knows it.
+   */
+  private async withRelayNode(path: PathInfo): Promise<PathInfo> {
+    if (path.kind !== "peer-relay" || !path.relay || path.relayNode) return path;
+    const ep = parsePeerRelayEndpoint(path.relay);
+    if (!ep) return path;
+    let node = this.nodes.find((n) => n.publicIpv4 === ep.ip);
+    if (!node) {
+      for (const n of this.nodes) {
+        const st = this.statuses.has(n.key) ? await this.statuses.get(n.key)! : null;
+        const addrs = st?.status?.self?.addrs ?? [];
+        if (addrs.some((a) => parsePeerRelayEndpoint(a)?.ip === ep.ip) || st?.status?.self?.tailscaleIps.includes(ep.ip)) {
+          node = n;
+          break;
+        }
+      }
+    }
+    return node ? { ...path, relayNode: node.key } : path;
   }
 }
 
@@ -497,7 +522,7 @@ export interface RunProbeProps {
 /** Measures every pair of the plan; failures land in their rows, the run always completes. */
 export async function runProbe(props: RunProbeProps): Promise<ProbeRun> {
   const r = resolveOptions(props.options);
-  const prober = new Prober(props.transport, r);
+  const prober = new Prober(props.transport, r, props.nodes);
   const pairs = pairsFor(props.nodes, props.plan, r.includeSelf);
   const concurrency = r.concurrency ?? defaultConcurrency(props.nodes.length, props.plan);
   const dests = props.nodes.filter((n) => pairs.some(([, d]) => d.key === n.key));
