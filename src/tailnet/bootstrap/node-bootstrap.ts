@@ -734,8 +734,9 @@ function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
 
 /**
  * The relay server is a preference of tailscaled (`tailscale set --relay-server-port`, an empty
- * value turns it off; tailscale/tailscale cmd/tailscale/cli/set.go). It runs after `tailscale up
- * --reset`, which would otherwise reset it. Compared first through `tailscale debug prefs`.
+ * value turns it off; tailscale/tailscale cmd/tailscale/cli/set.go). It runs after `tailscale up`:
+ * `up` has no such flag, and a login's `up` sends complete prefs. Compared first through
+ * `tailscale debug prefs` (ipn.Prefs.RelayServerPort).
  */
 function renderPeerRelayStep(): string {
   return `step_peer_relay() {
