@@ -270,3 +270,13 @@ describe("peer relays", () => {
     expect(placed.output.peer_relays.value.nodes).toEqual(["ap-west", "ca-central", "us-iad", "us-ord", "fr-par", "eu-west", "ap-south", "eu-central", "ap-northeast"]);
   });
 });
+
+describe("peer relays placed on a mesh with several nodes per region", () => {
+  test('"placed" picks one node in each chosen region', () => {
+    const doc = synthMesh({ regions: ["ap-northeast", "us-west", "eu-central", "ap-south", "us-east"], nodesPerRegion: 2, peerRelays: { relays: "placed" } });
+    const relays: string[] = doc.output.peer_relays.value.nodes;
+    expect(relays.length).toBeGreaterThan(0);
+    expect(relays.every((n) => n.endsWith("-1"))).toBe(true);
+    expect(new Set(relays.map((n) => n.replace(/-1$/, ""))).size).toBe(relays.length);
+  });
+});

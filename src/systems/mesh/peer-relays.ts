@@ -8,7 +8,7 @@ import { PolicyContribution } from "../../tailnet/policy/compose";
 import { DEFAULT_PEER_RELAY_PORT, PEER_RELAY_MIN_VERSION, peerRelayPolicy } from "../../tailnet/peer-relay";
 import { versionAtLeast } from "../../tailnet/bootstrap";
 import { fail, requireIntegerInRange, requireNonEmpty, requireRegion, requireTailscaleTag, requireUnique } from "../../validation";
-import { place, sitesFromNodes } from "../../probe/placement";
+import { place, sitesFromRegions } from "../../probe/placement";
 
 export interface MeshPeerRelayOptions {
   /**
@@ -45,8 +45,12 @@ export function resolveMeshPeerRelays(o: MeshPeerRelayOptions, nodes: readonly N
   let names: string[];
   if (o.relays === "all") names = nodes.map((n) => n.name);
   else if (o.relays === "placed") {
-    const chosen = new Set(place(sitesFromNodes(nodes), "placed").relays);
-    names = nodes.filter((n) => chosen.has(n.name)).map((n) => n.name);
+    // Placed over distinct regions (nodes of one region relay alike), then the first node of each
+    // chosen region: the search stays bounded by the catalog, however many nodes a region has.
+    const regions = [...new Set(nodes.map((n) => n.region))];
+    const chosen = new Set(place(sitesFromRegions(regions), "placed").relays);
+    names = regions.filter((r) => chosen.has(r)).map((r) => nodes.find((n) => n.region === r)!.name);
+    names = nodes.filter((n) => names.includes(n.name)).map((n) => n.name);
     if (names.length === 0) {
       fail("peerRelays.relays", `"placed" found no relay that beats Tailscale's DERP servers for these regions; list regions or use "all"`);
     }
