@@ -251,8 +251,8 @@ describe("peer relays", () => {
 
   test("the script makes the listed nodes relays and turns the relay off on the others", () => {
     const script = decodeUserData(on.resource.linode_instance.node);
-    expect(script).toContain("  'mesh-us-west' | 'mesh-ap-south') PEER_RELAY=1 ;;");
-    expect(script).toContain("'--advertise-tags=tag:mesh,tag:mesh-relay'");
+    expect(script).toContain("readonly PEER_RELAY_HOSTNAMES=('mesh-us-west' 'mesh-ap-south')");
+    expect(script).toContain(`"--advertise-tags=tag:mesh$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' ',tag:mesh-relay'; fi)"`);
     expect(script).toContain('tailscale set --relay-server-port="$want"');
     expect(script).toMatch(/main\(\) \{[\s\S]*step_tailscale_up[\s\S]*step_peer_relay/);
   });

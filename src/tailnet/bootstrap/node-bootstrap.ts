@@ -169,6 +169,14 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
   };
 }
 
+/** `--advertise-tags=<tags>` plus the relay tags on relay nodes, as one double-quoted bash word. */
+function relayTagsFlag(flag: string, relayTags: readonly string[]): string {
+  const base = flag.slice("--advertise-tags=".length).split(",");
+  const extra = relayTags.filter((t) => !base.includes(t));
+  // Tags are validated (tag:[A-Za-z0-9-]+): nothing in them is special inside double quotes.
+  return `"${flag}$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' '${extra.map((t) => `,${t}`).join("")}'; fi)"`;
+}
+
 /** True when version a >= b (MAJOR.MINOR.PATCH). */
 export function versionAtLeast(a: string, b: string): boolean {
   const pa = a.split(".").map(Number);
@@ -187,6 +195,9 @@ function resolvePeerRelay(o: NodeBootstrapOptions): ResolvedNodeBootstrapOptions
   }
   const hostnames = pr.hostnames.map((h, i) => validateHostname(`peerRelay.hostnames[${i}]`, h));
   const tags = validateTags("peerRelay.tags", pr.tags ?? []);
+  if (validateTags("advertiseTags", o.advertiseTags).length === 0) {
+    throw new ProvisioningValidationError("advertiseTags", "peer relays need the nodes' own tags (the relay tag is added to them)");
+  }
   if (o.tailscaleVersion !== undefined && !versionAtLeast(o.tailscaleVersion, PEER_RELAY_MIN_VERSION)) {
     throw new ProvisioningValidationError(
       "tailscaleVersion",
@@ -866,19 +877,15 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
     ...(r.peerRelay
       ? [
-          "# Peer relays: these nodes relay for peers that can't reach each other directly.",
-          "case $NODE_HOSTNAME in",
-          `  ${r.peerRelay.hostnames.map(shQuote).join(" | ")}) PEER_RELAY=1 ;;`,
-          "  *) PEER_RELAY=0 ;;",
-          "esac",
-          "readonly PEER_RELAY",
+          // One-line `readonly` assignments, like every other setting: the same script serves every
+          // node, and each node finds out from its own hostname whether it relays.
+          "# Peer relays: the nodes named here relay for peers that can't reach each other directly.",
+          `readonly PEER_RELAY_HOSTNAMES=(${r.peerRelay.hostnames.map(shQuote).join(" ")})`,
+          "# shellcheck disable=SC2155 # a case statement: no failure to mask",
+          'readonly PEER_RELAY=$(case " ${PEER_RELAY_HOSTNAMES[*]} " in *" $NODE_HOSTNAME "*) echo 1 ;; *) echo 0 ;; esac)',
           `readonly PEER_RELAY_PORT=${r.peerRelay.port}`,
           `readonly PEER_RELAY_MIN_VERSION=${PEER_RELAY_MIN_VERSION}`,
-          'if [ "$PEER_RELAY" -eq 1 ]; then',
-          `  readonly TS_UP_FLAGS=(${tailscaleUpFlags(r, r.peerRelay.tags).map(shQuote).join(" ")})`,
-          "else",
-          `  readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
-          "fi",
+          `readonly TS_UP_FLAGS=(${upFlags.map((flag) => (flag.startsWith("--advertise-tags=") ? relayTagsFlag(flag, r.peerRelay!.tags) : shQuote(flag))).join(" ")})`,
         ]
       : [`readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`]),
     `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
