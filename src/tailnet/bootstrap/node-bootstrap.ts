@@ -754,13 +754,14 @@ function renderPeerRelayStep(): string {
   local want="" have version
   if [ "$PEER_RELAY" -eq 1 ]; then
     want=$PEER_RELAY_PORT
-    version=$(tailscale version 2>/dev/null | head -n 1)
-    if [ "$(printf '%s\\n%s\\n' "$PEER_RELAY_MIN_VERSION\" "$version" | sort -V | head -n 1)" != "$PEER_RELAY_MIN_VERSION" ]; then
+    # sed, not head: head closes the pipe early, and pipefail would fail on the writer's SIGPIPE.
+    version=$({ tailscale version 2>/dev/null || true; } | sed -n 1p)
+    if [ "$(printf '%s\\n%s\\n' "$PEER_RELAY_MIN_VERSION\" "$version" | sort -V | sed -n 1p)" != "$PEER_RELAY_MIN_VERSION" ]; then
       die "tailscale $version cannot serve as a peer relay (needs $PEER_RELAY_MIN_VERSION or later)"
     fi
   fi
   have=$({ tailscale debug prefs 2>/dev/null || true; } |
-    sed -n 's/.*"RelayServerPort"[[:space:]]*:[[:space:]]*\\([0-9]*\\).*/\\1/p' | head -n 1)
+    sed -n '/"RelayServerPort"/ { s/.*"RelayServerPort"[[:space:]]*:[[:space:]]*\\([0-9]*\\).*/\\1/p; q; }')
   if [ "$have" = "$want" ]; then
     return 0
   fi
