@@ -24,6 +24,7 @@ import { renderSvg } from "../src/probe/svg";
 import { fiberLimitBetween, fiberRttMs, haversineKm } from "../src/probe/geo";
 import { findDerpCity } from "../src/catalog/derp";
 import { findRegion } from "../src/catalog/regions";
+import { findInStatus, parseTailscalePing, parseTailscaleStatus, pathFromStatusPeer, pathFromVia } from "../src/probe/parse-tailscale";
 
 const fx = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", name), "utf8");
 const ok = (stdout: string, stderr = ""): RunResult => ({ code: 0, stdout, stderr });
@@ -515,5 +516,53 @@ describe("three path classes in one run: direct, peer relay (which node), DERP (
     const svg = renderSvg(report);
     for (const legend of ["RTT, direct path", "RTT, relayed (DERP)", "RTT, peer relay", "fibre limit through the relay taken"]) expect(svg).toContain(legend);
     expect(svg).toContain("peer relay tailscale-multi-us-ord");
+  });
+});
+
+describe("real client output from the lab (tailscale v1.102.5, headscale v0.29.0): the three classes", () => {
+  const lab = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", "lab", name), "utf8");
+  // The lab's three nodes, given catalog regions so the limits can be computed; public_ipv4 is their underlay address.
+  const nodes: MeshNode[] = [
+    { key: "a", label: "mesh-a", region: "ap-northeast", publicIpv4: "100.115.92.10", tailnetHostname: "mesh-a" },
+    { key: "b", label: "mesh-b", region: "eu-west", publicIpv4: "100.115.92.11", tailnetHostname: "mesh-b" },
+    { key: "r", label: "mesh-r", region: "ap-west", publicIpv4: "100.115.92.12", tailnetHostname: "mesh-r" },
+  ];
+
+  it("parses each class from what the client printed", () => {
+    expect(parseTailscalePing(lab("tailscale-ping-direct.txt")).path).toEqual({ kind: "direct", endpoint: "100.115.92.11:41641", source: "tailscale ping" });
+    const relayed = parseTailscalePing(lab("tailscale-ping-peer-relay.txt"), lab("tailscale-ping-peer-relay.stderr"), 1);
+    expect(relayed.pongs.map((p) => pathFromVia(p.via).kind)).toEqual([...Array(8).fill("relay"), "peer-relay", "peer-relay"]);
+    expect(relayed.pongs[0].via).toBe("DERP(lab)");
+    expect(relayed.path).toEqual({ kind: "peer-relay", relay: "100.115.92.12:40000:vni:1", source: "tailscale ping" });
+    expect(relayed.error).toBeNull();
+    const st = parseTailscaleStatus(lab("tailscale-status-peer-relay.json")).status!;
+    expect(pathFromStatusPeer(findInStatus(st, { hostName: "mesh-b" })!)).toEqual({ kind: "peer-relay", relay: "100.115.92.12:40000:vni:1", source: "tailscale status" });
+    const direct = parseTailscaleStatus(lab("tailscale-status-direct.json")).status!;
+    expect(pathFromStatusPeer(findInStatus(direct, { hostName: "mesh-b" })!)).toEqual({ kind: "direct", endpoint: "100.115.92.11:41641", source: "tailscale status" });
+    expect(parseTailscaleStatus(lab("tailscale-status-relay-node.json")).status!.self!.addrs).toContain("100.115.92.12:41641");
+  });
+
+  it("reports the relayed pair through mesh-r, with the limit through it", async () => {
+    const t = new FakeTransport((_n, argv) => {
+      if (argv[0] === "tailscale" && argv[1] === "status") return ok(lab("tailscale-status-peer-relay.json"));
+      if (argv[0] === "tailscale" && argv[1] === "ping") {
+        return argv[argv.length - 1] === "100.64.0.2"
+          ? { code: 1, stdout: lab("tailscale-ping-peer-relay.txt"), stderr: lab("tailscale-ping-peer-relay.stderr") }
+          : ok(lab("tailscale-ping-direct.txt"));
+      }
+      if (argv[0] === "ping") return ok(fx("ping-ok.txt"));
+      return ok(fx("iperf3-ok.json"));
+    });
+    const run = await runProbe({ nodes, transport: t, plan: { mode: "from", source: nodes[0] }, options: { includeSelf: false, sleep: noSleep } });
+    const report = buildReport(run);
+    const b = report.rows.find((r) => r.to === "b")!;
+    expect(b.path).toMatchObject({ kind: "peer-relay", relayNode: "r" });
+    expect(b.pathText).toBe("peer relay mesh-r (100.115.92.12:40000:vni:1)");
+    expect(b.relayedLimitMs).toBeCloseTo(fiberLimitBetween("ap-northeast", "ap-west")!.rttMs + fiberLimitBetween("ap-west", "eu-west")!.rttMs, 9);
+  });
+
+  it("the rendered relay step ran against the real client: on once, then nothing to do", () => {
+    expect(lab("relay-step-relay-node.out")).toBe("bootstrap: changed: peer relay server on UDP 40000\nbootstrap: 1 changes\n");
+    expect(lab("relay-step-other-node.out")).toBe("bootstrap: 0 changes\n");
   });
 });
