@@ -41,13 +41,14 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(stack.variable.linode_token.default).toBeUndefined();
   });
 
-  test("firewall: inbound DROP, WireGuard UDP 41641 and ICMP only, outbound ACCEPT, attached at creation", () => {
+  test("firewall: inbound DROP, WireGuard UDP 41641, ICMP and the peer relays' UDP 40000 only, outbound ACCEPT, attached at creation", () => {
     const fw = stack.resource.linode_firewall.mesh;
     expect(fw.inbound_policy).toBe("DROP");
     expect(fw.outbound_policy).toBe("ACCEPT");
     expect(fw.inbound.map((r: any) => [r.protocol, r.ports ?? null])).toEqual([
       ["UDP", "41641"],
       ["ICMP", null],
+      ["UDP", "40000"],
     ]);
     expect(node.firewall_id).toBe("${linode_firewall.mesh.id}");
   });
@@ -55,7 +56,11 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
   test("managed keys: one single-use, pre-authorised, tagged key per node, minted after the policy", () => {
     const key = stack.resource.tailscale_tailnet_key.node;
     expect(key.for_each).toEqual(node.for_each);
-    expect(key).toMatchObject({ reusable: false, ephemeral: false, preauthorized: true, tags: ["tag:mesh"], expiry: 3600, recreate_if_invalid: "never" });
+    expect(key).toMatchObject({ reusable: false, ephemeral: false, preauthorized: true, expiry: 3600, recreate_if_invalid: "never" });
+    // The app's mesh has peer relays: their keys carry the relay tag too.
+    expect(key.tags).toBe(
+      '${compact(["tag:mesh", contains(["ap-west", "ca-central", "us-iad", "us-ord", "fr-par", "eu-west", "ap-south", "eu-central", "ap-northeast"], each.key) ? "tag:mesh-relay" : ""])}',
+    );
     expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
   });
 
@@ -68,6 +73,7 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(policy.tagOwners).toEqual({
       "tag:erlang": ["autogroup:admin"],
       "tag:mesh": ["autogroup:admin"],
+      "tag:mesh-relay": ["autogroup:admin"],
       "tag:aws-subnet-router": ["autogroup:admin"],
       "tag:linode-subnet-router": ["autogroup:admin"],
     });
@@ -77,6 +83,7 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
       { src: ["autogroup:admin"], dst: ["tag:erlang"], ip: ["tcp:22"] },
       { src: ["tag:mesh"], dst: ["tag:mesh"], ip: ["*"] },
       { src: ["autogroup:admin"], dst: ["tag:mesh"], ip: ["tcp:22"] },
+      { src: ["tag:mesh"], dst: ["tag:mesh-relay"], app: { "tailscale.com/cap/relay": [] } },
       { src: ["autogroup:admin"], dst: ["10.0.0.0/16"], ip: ["*"] },
       { src: ["autogroup:admin"], dst: ["tag:aws-subnet-router"], ip: ["tcp:22"] },
       { src: ["autogroup:admin"], dst: ["10.20.0.0/24"], ip: ["*"] },
@@ -203,5 +210,73 @@ describe("root password, when asked for", () => {
     expect(stack.resource.linode_instance.node.root_pass).toBe("${random_password.node_root[each.key].result}");
     expect(stack.resource.random_string).toBeUndefined();
     expect(synthMesh().resource.random_password).toBeUndefined();
+  });
+});
+
+describe("peer relays", () => {
+  const regions = ["ap-northeast", "us-west", "eu-central", "ap-south"];
+  const off = withoutMetadata(synthMesh({ regions }));
+  const on = withoutMetadata(synthMesh({ regions, peerRelays: { relays: { regions: ["us-west", "ap-south"] } } }));
+
+  /** Paths (a/b/c) where two documents differ, leaves only. */
+  const diff = (a: any, b: any, path = ""): string[] => {
+    if (a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+      return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diff(a[k], b[k], `${path}/${k}`));
+    }
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+  };
+
+  test("off by default; on, the JSON differs only by the relay entries", () => {
+    expect(JSON.stringify(off)).not.toMatch(/relay/);
+    expect(diff(off, on).sort()).toEqual([
+      "/output/peer_relays",
+      "/resource/linode_firewall/mesh/inbound/2",
+      "/resource/linode_instance/node/metadata/0/user_data",
+      "/resource/tailscale_acl/mesh/acl",
+      "/resource/tailscale_tailnet_key/node/tags",
+    ]);
+    expect(on.resource.linode_firewall.mesh.inbound[2]).toEqual({
+      label: "tailscale-peer-relay", action: "ACCEPT", protocol: "UDP", ports: "40000", ipv4: ["0.0.0.0/0"], ipv6: ["::/0"],
+    });
+    expect(on.output.peer_relays.value).toEqual({ nodes: ["us-west", "ap-south"], port: 40000, tag: "tag:mesh-relay" });
+    // The policy gains exactly the relay tag's owner and the relay grant.
+    const pOff = parseHujson(off.resource.tailscale_acl.mesh.acl, "off") as any;
+    const pOn = parseHujson(on.resource.tailscale_acl.mesh.acl, "on") as any;
+    expect(pOn.tagOwners).toEqual({ ...pOff.tagOwners, "tag:mesh-relay": ["autogroup:admin"] });
+    expect(pOn.grants.filter((g: any) => !pOff.grants.some((h: any) => JSON.stringify(h) === JSON.stringify(g)))).toEqual([
+      { src: ["tag:mesh"], dst: ["tag:mesh-relay"], app: { "tailscale.com/cap/relay": [] } },
+    ]);
+    expect(pOn.grants).toHaveLength(pOff.grants.length + 1);
+  });
+
+  test("the script makes the listed nodes relays and turns the relay off on the others", () => {
+    const script = decodeUserData(on.resource.linode_instance.node);
+    expect(script).toContain("readonly PEER_RELAY_HOSTNAMES=('mesh-us-west' 'mesh-ap-south')");
+    expect(script).toContain(`"--advertise-tags=tag:mesh$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' ',tag:mesh-relay'; fi)"`);
+    expect(script).toContain('tailscale set --relay-server-port="$want"');
+    expect(script).toMatch(/main\(\) \{[\s\S]*step_tailscale_up[\s\S]*step_peer_relay/);
+  });
+
+  test("bad relay options fail at synth, naming the field", () => {
+    expect(() => synthMesh({ regions, peerRelays: { relays: { regions: ["fr-par"] } } })).toThrow(/peerRelays\.relays\.regions\[0\].*no node in this mesh/);
+    expect(() => synthMesh({ regions, peerRelays: { relays: "all", port: 41641 } })).toThrow(/peerRelays\.port/);
+    expect(() => synthMesh({ regions, peerRelays: { relays: "all", tag: "tag:mesh" } })).toThrow(/peerRelays\.tag/);
+    expect(() => synthMesh({ regions, tailscaleVersion: "1.84.2", peerRelays: { relays: "all" } })).toThrow(/tailscaleVersion.*1\.86\.0/);
+    expect(() => synthMesh({ regions, authKeyMode: "premade", peerRelays: { relays: "all" } })).toThrow(/peerRelays/);
+  });
+
+  test('"placed" takes the relays npm run placement computes for the nodes\' regions', () => {
+    const placed = synthMesh({ peerRelays: { relays: "placed" } });
+    expect(placed.output.peer_relays.value.nodes).toEqual(["ap-west", "ca-central", "us-iad", "us-ord", "fr-par", "eu-west", "ap-south", "eu-central", "ap-northeast"]);
+  });
+});
+
+describe("peer relays placed on a mesh with several nodes per region", () => {
+  test('"placed" picks one node in each chosen region', () => {
+    const doc = synthMesh({ regions: ["ap-northeast", "us-west", "eu-central", "ap-south", "us-east"], nodesPerRegion: 2, peerRelays: { relays: "placed" } });
+    const relays: string[] = doc.output.peer_relays.value.nodes;
+    expect(relays.length).toBeGreaterThan(0);
+    expect(relays.every((n) => n.endsWith("-1"))).toBe(true);
+    expect(new Set(relays.map((n) => n.replace(/-1$/, ""))).size).toBe(relays.length);
   });
 });

@@ -63,11 +63,11 @@ describe("inventory", () => {
 describe("argument parsing", () => {
   it("accepts the documented options", () => {
     const a = parseArgs([
-      "--from", "ap-northeast", "--inventory", "inv.txt", "--concurrency", "3", "--ssh-user", "root", "--ssh-key", "k",
+      "--all-pairs", "--inventory", "inv.txt", "--concurrency", "3", "--ssh-user", "root", "--ssh-key", "k",
       "--ping-count", "4", "--iperf-duration", "5", "--iperf-omit", "2", "--iperf-parallel", "4", "--iperf-reverse",
       "--format", "md,svg", "--out-dir", "out", "--transport", "netns", "--warn-factor", "2.5",
     ]);
-    expect(a.from).toBe("ap-northeast");
+    expect(a.allPairs).toBe(true);
     expect(a.transport).toBe("netns");
     expect(a.formats).toEqual(["md", "svg"]);
     expect(a.probe).toEqual({ concurrency: 3, pingCount: 4, iperfDurationS: 5, iperfOmitS: 2, iperfParallel: 4, iperfReverse: true });
@@ -75,6 +75,9 @@ describe("argument parsing", () => {
   });
 
   it("explains what is wrong", () => {
+    expect(() => parseArgs(["--from", "a", "--inventory", "x", "--concurrency", "3"])).toThrow(
+      "--concurrency: only applies to --all-pairs (with --from every test runs on the source node, one at a time)",
+    );
     expect(() => parseArgs(["--inventory", "x"])).toThrow("give exactly one of --from <region|node> or --all-pairs");
     expect(() => parseArgs(["--from", "a", "--all-pairs", "--inventory", "x"])).toThrow(/exactly one of --from/);
     expect(() => parseArgs(["--all-pairs"])).toThrow(/--inventory\/--stack-dir/);

@@ -6,6 +6,7 @@ import {
   findInStatus,
   firstIpv4,
   parseGoDurationMs,
+  parsePeerRelayEndpoint,
   parseTailscalePing,
   parseTailscaleStatus,
   pathFromStatusPeer,
@@ -199,6 +200,26 @@ describe("tailscale ping", () => {
     const r = parseTailscalePing(fx("tailscale-ping-v6-slow.txt"));
     expect(r.pongs[0]).toEqual({ host: "tailscale-multi-eu-central", ip: "100.108.43.103", via: "[2001:db8:77::2]:41641", latencyMs: 1204 });
     expect(r.path).toMatchObject({ kind: "direct", endpoint: "[2001:db8:77::2]:41641" });
+  });
+
+  it("reads a peer relay path: which relay endpoint, from ping and from status", () => {
+    const r = parseTailscalePing(fx("tailscale-ping-peer-relay.txt"), fx("tailscale-ping-peer-relay.stderr"), 1);
+    expect(r.path).toEqual({ kind: "peer-relay", relay: "198.51.100.77:40000:vni:7", source: "tailscale ping" });
+    expect(r.latencyMs).toBe(104);
+    expect(r.error).toBeNull(); // relayed only is a finding
+    const v6 = parseTailscalePing(fx("tailscale-ping-peer-relay-v6.txt"));
+    expect(v6.path).toMatchObject({ kind: "peer-relay", relay: "[2001:db8:77::9]:40000:vni:12" });
+    expect(v6.latencyMs).toBe(1204);
+    expect(parsePeerRelayEndpoint("198.51.100.77:40000:vni:7")).toEqual({ ip: "198.51.100.77", port: 40000, vni: 7 });
+    expect(parsePeerRelayEndpoint("[2001:db8:77::9]:40000:vni:12")).toEqual({ ip: "2001:db8:77::9", port: 40000, vni: 12 });
+    expect(parsePeerRelayEndpoint("DERP(tok)")).toBeNull();
+    const st = parseTailscaleStatus(fx("tailscale-status-peer-relay.json")).status!;
+    const usWest = findInStatus(st, { hostName: "tailscale-multi-us-west" })!;
+    expect(pathFromStatusPeer(usWest)).toEqual({ kind: "peer-relay", relay: "198.51.100.77:40000:vni:7", source: "tailscale status" });
+    expect(st.self?.addrs).toEqual(["172.104.101.20:41641", "[2400:8902::f03c:93ff:fe11:2222]:41641"]);
+    // The three classes side by side, from the same status: direct, peer relay, DERP.
+    const apSouth = findInStatus(st, { hostName: "tailscale-multi-ap-south" })!;
+    expect(pathFromStatusPeer(apSouth).kind).toBe("direct");
   });
 
   it("parses Go durations and via forms", () => {

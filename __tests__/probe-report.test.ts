@@ -113,10 +113,15 @@ describe("renderers", () => {
     const md = renderMarkdown(report);
     const lines = md.split("\n");
     expect(lines[0]).toBe("### Tailnet probe from tokyo-1 (ap-northeast, Tokyo)");
-    expect(md).toContain("| Label | City | Tailnet IP | Ping (ms) | Bandwidth (Mbit/s) | Retr | Path | Fiber limit (ms) | Efficiency | Error |");
+    // A relayed row (London via DERP tok) brings the "Limit via relay" column.
+    expect(md).toContain("| Label | City | Tailnet IP | Ping (ms) | Bandwidth (Mbit/s) | Retr | Path | Fiber limit (ms) | Limit via relay (ms) | Efficiency | Error |");
     const sin = lines.find((l) => l.startsWith("| singapore-1 "))!;
     const lim = fiberLimitBetween("ap-northeast", "ap-south")!.rttMs;
-    expect(sin).toBe(`| singapore-1 | Singapore | 100.64.0.3 | 76.260 | 324 | 12 | direct 203.0.113.9:41641 | ${lim.toFixed(1)} | ${Math.round((lim / 76.26) * 100)}% |  |`);
+    expect(sin).toBe(`| singapore-1 | Singapore | 100.64.0.3 | 76.260 | 324 | 12 | direct 203.0.113.9:41641 | ${lim.toFixed(1)} | — | ${Math.round((lim / 76.26) * 100)}% |  |`);
+    // DERP(tok) sits at the source, so the path through it is as long as the direct one.
+    const lon = lines.find((l) => l.startsWith("| london-1 "))!;
+    const limLon = fiberLimitBetween("ap-northeast", "eu-west")!.rttMs.toFixed(1);
+    expect(lon).toContain(`| relay DERP(tok) | ${limLon} | ${limLon} |`);
     const mum = lines.find((l) => l.startsWith("| mumbai-1 "))!;
     expect(mum).toContain("| — | — | — |");
     expect(mum).toContain("Connection refused");

@@ -4,16 +4,27 @@ import { join } from "path";
 import {
   iperfClientArgv,
   iperfPidfile,
+  allPairsRoundBound,
+  allPairsRounds,
   mapLimit,
   pairsFor,
   pingArgv,
   resolveOptions,
   runProbe,
-  scheduleDisjoint,
+  runDisjoint,
+  tournamentRounds,
   tailscalePingArgv,
 } from "../src/probe/runner";
 import { NetnsTransport, RunResult, shellQuote, spawnWithTimeout, SshTransport, Transport } from "../src/probe/transport";
 import { MeshNode } from "../src/probe/types";
+import { VirtualClock } from "../src/probe/virtual-clock";
+import { simulateAllPairs } from "../src/probe/schedule-sim";
+import { buildReport, fmtLimit, renderCsv, renderMarkdown } from "../src/probe/report";
+import { renderSvg } from "../src/probe/svg";
+import { fiberLimitBetween, fiberRttMs, haversineKm } from "../src/probe/geo";
+import { findDerpCity } from "../src/catalog/derp";
+import { findRegion } from "../src/catalog/regions";
+import { findInStatus, parseTailscalePing, parseTailscaleStatus, pathFromStatusPeer, pathFromVia } from "../src/probe/parse-tailscale";
 
 const fx = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", name), "utf8");
 const ok = (stdout: string, stderr = ""): RunResult => ({ code: 0, stdout, stderr });
@@ -200,10 +211,53 @@ describe("all-pairs scheduling", () => {
     expect(pairsFor(nodes, { mode: "from", source: nodes[1] }, false)).toHaveLength(4);
   });
 
-  it("orders pairs in node-disjoint rounds", () => {
-    const s = scheduleDisjoint(pairsFor(nodes, { mode: "all-pairs" }));
-    const firstRound = s.slice(0, 2).flatMap(([x, y]) => [x.key, y.key]);
-    expect(new Set(firstRound).size).toBe(4);
+  it.each([2, 3, 4, 5, 6, 7, 14, 15])("splits every ordered pair of %i nodes into the fewest node-disjoint rounds", (n) => {
+    const ns = Array.from({ length: n }, (_, i) => ({ key: `k${i}` }));
+    const rounds = allPairsRounds(ns);
+    expect(rounds).toHaveLength(allPairsRoundBound(n));
+    expect(allPairsRoundBound(n)).toBe(n % 2 === 0 ? 2 * (n - 1) : 2 * n);
+    const seen = new Set<string>();
+    for (const round of rounds) {
+      const inRound = round.flatMap(([a, b]) => [a.key, b.key]);
+      expect(new Set(inRound).size).toBe(inRound.length); // disjoint
+      expect(round).toHaveLength(Math.floor(n / 2)); // every node busy (one sits out when n is odd)
+      for (const [a, b] of round) seen.add(`${a.key}>${b.key}`);
+    }
+    expect(seen.size).toBe(n * (n - 1));
+    // Each unordered pair once in the tournament; each node starts about half of its tests.
+    expect(tournamentRounds(ns).flat()).toHaveLength((n * (n - 1)) / 2);
+    const starts = ns.map((x) => tournamentRounds(ns).flat().filter(([a]) => a.key === x.key).length);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThanOrEqual(2);
+  });
+
+  it("puts self pairs in one extra round", () => {
+    const rounds = allPairsRounds(nodes, true);
+    expect(rounds).toHaveLength(allPairsRoundBound(5, true));
+    expect(rounds[rounds.length - 1].every(([a, b]) => a === b)).toBe(true);
+  });
+
+  it("runDisjoint never holds a node while waiting for another, and respects the limit", async () => {
+    const clock = new VirtualClock();
+    const ns = Array.from({ length: 6 }, (_, i) => ({ key: `k${i}` }));
+    const busy = new Set<string>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const pairs = allPairsRounds(ns).flat();
+    const out = await clock.run(() =>
+      runDisjoint(pairs, 2, async (a, b) => {
+        expect(busy.has(a.key) || busy.has(b.key)).toBe(false);
+        busy.add(a.key).add(b.key);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await clock.sleep(10_000);
+        busy.delete(a.key);
+        busy.delete(b.key);
+        inFlight--;
+        return `${a.key}>${b.key}`;
+      }),
+    );
+    expect(out).toEqual(pairs.map(([a, b]) => `${a.key}>${b.key}`)); // list order kept
+    expect(maxInFlight).toBe(2);
+    expect(clock.now).toBe((30 / 2) * 10_000); // 30 pairs, 2 at a time, never idle
   });
 
   it("never puts a node in two pairs at once, but does run disjoint pairs together", async () => {
@@ -213,7 +267,9 @@ describe("all-pairs scheduling", () => {
     let violations = 0;
     const pairsNow = new Set<string>();
     const t = new FakeTransport(async (node, argv) => {
-      const dst = byIp.get(argv.find((a) => byIp.has(a))!)!;
+      // `tailscale status` names no destination: it only occupies its source.
+      const dstIp = argv.find((a) => byIp.has(a));
+      const dst = dstIp ? byIp.get(dstIp)! : node.key;
       const id = `${node.key}>${dst}`;
       for (const k of [node.key, dst]) {
         if (active.has(k) && active.get(k) !== id) violations++;
@@ -231,6 +287,7 @@ describe("all-pairs scheduling", () => {
     });
     const run = await runProbe({ nodes, transport: t, plan: { mode: "all-pairs" }, options: { concurrency: 4 } });
     expect(run.pairs).toHaveLength(20);
+    expect(run.settings?.concurrency).toBe(4);
     expect(violations).toBe(0);
     expect(maxParallel).toBeGreaterThanOrEqual(2);
     expect(run.pairs.every((p) => p.iperf?.receiverBps === 13439996552.504971)).toBe(true);
@@ -354,9 +411,158 @@ describe("transports", () => {
   });
 
   it("rejects bad options with the field name", () => {
-    expect(() => resolveOptions({ concurrency: 0 })).toThrow(/concurrency must be an integer in 1\.\.256/);
+    expect(() => resolveOptions({ concurrency: 0 })).toThrow(/concurrency must be an integer in 1\.\.1000/);
     expect(() => resolveOptions({ iperfOmitS: -1 })).toThrow(/iperfOmitS/);
     expect(() => resolveOptions({ pingIntervalS: 0.0001 })).toThrow(/pingIntervalS/);
     expect(() => resolveOptions({ iperfServer: "maybe" as never })).toThrow(/iperfServer/);
+  });
+});
+
+describe("all-pairs makespan on a virtual clock (the real runProbe, a stand-in transport, 14 s per pair)", () => {
+  // Figures for the README come from `npm run bench:schedule`; these pin the properties.
+  it.each([14, 15, 45])("%i nodes: the default is within 10 %% of the round bound, no node in two tests at once", async (n) => {
+    const r = await simulateAllPairs({ nodes: n });
+    expect(r.pairs).toBe(n * (n - 1));
+    expect(r.overlaps).toBe(0);
+    expect(r.concurrency).toBe(Math.floor(n / 2));
+    expect(r.maxParallel).toBe(Math.floor(n / 2));
+    expect(r.pairTimes).toBeLessThanOrEqual(1.1 * r.boundRounds);
+    expect(r.pairTimes).toBeGreaterThanOrEqual(r.boundRounds - 1e-9); // no schedule beats the bound
+  });
+
+  it("100 nodes: 9,900 pairs within 10 % of 198 rounds", async () => {
+    const r = await simulateAllPairs({ nodes: 100 });
+    expect(r.boundRounds).toBe(198);
+    expect(r.overlaps).toBe(0);
+    expect(r.pairTimes).toBeLessThanOrEqual(1.1 * 198);
+  }, 60_000);
+
+  it("never gets slower when the concurrency limit grows", async () => {
+    const limits = [1, 2, 4, 7, 8, 50, 256];
+    const times: number[] = [];
+    for (const c of limits) times.push((await simulateAllPairs({ nodes: 14, concurrency: c })).pairTimes);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeLessThanOrEqual(times[i - 1] + 1e-9);
+    expect(times[0]).toBeCloseTo(182, 6); // one at a time: every pair in turn
+    expect(times[times.length - 1]).toBeCloseTo(26, 6); // 2(N-1)
+  });
+
+  it("stays near the busiest node's work when pairs take unequal time", async () => {
+    const r = await simulateAllPairs({ nodes: 14, jitter: 0.3 });
+    expect(r.overlaps).toBe(0);
+    expect(r.ratioToNodeWork).toBeLessThanOrEqual(1.25);
+  });
+});
+
+describe("three path classes in one run: direct, peer relay (which node), DERP (which region)", () => {
+  // us-ord relays; its public address is the relay endpoint the client prints.
+  const nodes: MeshNode[] = [
+    mesh[0],
+    mesh[1],
+    mesh[2],
+    mesh[3],
+    { key: "us-ord", label: "tailscale-multi-us-ord", region: "us-ord", publicIpv4: "198.51.100.77", tailnetHostname: "tailscale-multi-us-ord", tailnetIp: "100.111.41.138" },
+  ];
+  const t = new FakeTransport((_n, argv) => {
+    const ip = argv[argv.length - 1];
+    if (argv[0] === "tailscale" && argv[1] === "status") return ok(fx("tailscale-status-peer-relay.json"));
+    if (argv[0] === "tailscale" && argv[1] === "ping") {
+      if (ip === "100.127.131.55") return ok(fx("tailscale-ping-direct.txt"));
+      if (ip === "100.121.93.101") return { code: 1, stdout: fx("tailscale-ping-peer-relay.txt"), stderr: fx("tailscale-ping-peer-relay.stderr") };
+      if (ip === "100.108.43.103") return { code: 1, stdout: "pong from tailscale-multi-eu-central (100.108.43.103) via DERP(fra) in 241ms\n", stderr: "direct connection not established\n" };
+      return ok(fx("tailscale-ping-local.txt"));
+    }
+    if (argv[0] === "ping") return ok(fx("ping-ok.txt"));
+    return ok(fx("iperf3-ok.json"));
+  });
+  let report: ReturnType<typeof buildReport>;
+  let run: Awaited<ReturnType<typeof runProbe>>;
+  beforeAll(async () => {
+    run = await runProbe({ nodes, transport: t, plan: { mode: "from", source: nodes[0] }, options: { includeSelf: false, sleep: noSleep } });
+    report = buildReport(run);
+  });
+  const row = (to: string) => report.rows.find((r) => r.to === to)!;
+
+  it("names the relay node from its endpoint, and keeps the public address out of the node list", () => {
+    expect(run.pairs.find((p) => p.to === "us-west")!.path).toEqual({
+      kind: "peer-relay", relay: "198.51.100.77:40000:vni:7", relayNode: "us-ord", source: "tailscale ping",
+    });
+    expect(row("ap-south").path.kind).toBe("direct");
+    expect(row("eu-central").path).toMatchObject({ kind: "relay", relay: "fra" });
+    expect(row("us-west").pathText).toBe("peer relay tailscale-multi-us-ord (198.51.100.77:40000:vni:7)");
+    expect(JSON.stringify(run.nodes)).not.toContain("198.51.100.77");
+  });
+
+  it("gives relayed pairs the fibre limit of the path taken beside the direct one", () => {
+    const viaOrd = fiberLimitBetween("ap-northeast", "us-ord")!.rttMs + fiberLimitBetween("us-ord", "us-west")!.rttMs;
+    expect(row("us-west").relayedLimitMs).toBeCloseTo(viaOrd, 9);
+    expect(row("us-west").relayedVia).toBe("tailscale-multi-us-ord");
+    expect(row("us-west").relayedLimitMs!).toBeGreaterThan(row("us-west").fiberLimitMs! * 1.5); // the detour a relay costs
+    const fra = findDerpCity("fra")!;
+    const tokyo = findRegion("ap-northeast")!;
+    const frankfurt = findRegion("eu-central")!;
+    expect(row("eu-central").relayedLimitMs).toBeCloseTo(fiberRttMs(haversineKm(tokyo, fra) + haversineKm(fra, frankfurt)), 9);
+    expect(row("eu-central").relayedVia).toBe("DERP(fra) Frankfurt");
+    expect(row("ap-south").relayedLimitMs).toBeNull();
+    expect(report.warnings.join("\n")).toMatch(/fibre limit via tailscale-multi-us-ord \d+\.\d ms against \d+\.\d ms direct/);
+  });
+
+  it("shows the classes in every format", () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain("| Limit via relay (ms) |");
+    expect(md).toContain(fmtLimit(row("us-west").relayedLimitMs));
+    const csv = renderCsv(report).split("\n");
+    expect(csv[0].endsWith("relay_node,relayed_via,relayed_fiber_limit_ms")).toBe(true);
+    expect(csv.find((l) => l.startsWith("ap-northeast,") && l.includes(",us-west,"))).toContain(",us-ord,tailscale-multi-us-ord,");
+    const svg = renderSvg(report);
+    for (const legend of ["RTT, direct path", "RTT, relayed (DERP)", "RTT, peer relay", "fibre limit through the relay taken"]) expect(svg).toContain(legend);
+    expect(svg).toContain("peer relay tailscale-multi-us-ord");
+  });
+});
+
+describe("real client output from the lab (tailscale v1.102.5, headscale v0.29.0): the three classes", () => {
+  const lab = (name: string): string => readFileSync(join(__dirname, "fixtures", "probe", "lab", name), "utf8");
+  // The lab's three nodes, given catalog regions so the limits can be computed; public_ipv4 is their underlay address.
+  const nodes: MeshNode[] = [
+    { key: "a", label: "mesh-a", region: "ap-northeast", publicIpv4: "100.115.92.10", tailnetHostname: "mesh-a" },
+    { key: "b", label: "mesh-b", region: "eu-west", publicIpv4: "100.115.92.11", tailnetHostname: "mesh-b" },
+    { key: "r", label: "mesh-r", region: "ap-west", publicIpv4: "100.115.92.12", tailnetHostname: "mesh-r" },
+  ];
+
+  it("parses each class from what the client printed", () => {
+    expect(parseTailscalePing(lab("tailscale-ping-direct.txt")).path).toEqual({ kind: "direct", endpoint: "100.115.92.11:41641", source: "tailscale ping" });
+    const relayed = parseTailscalePing(lab("tailscale-ping-peer-relay.txt"), lab("tailscale-ping-peer-relay.stderr"), 1);
+    expect(relayed.pongs.map((p) => pathFromVia(p.via).kind)).toEqual([...Array(8).fill("relay"), "peer-relay", "peer-relay"]);
+    expect(relayed.pongs[0].via).toBe("DERP(lab)");
+    expect(relayed.path).toEqual({ kind: "peer-relay", relay: "100.115.92.12:40000:vni:1", source: "tailscale ping" });
+    expect(relayed.error).toBeNull();
+    const st = parseTailscaleStatus(lab("tailscale-status-peer-relay.json")).status!;
+    expect(pathFromStatusPeer(findInStatus(st, { hostName: "mesh-b" })!)).toEqual({ kind: "peer-relay", relay: "100.115.92.12:40000:vni:1", source: "tailscale status" });
+    const direct = parseTailscaleStatus(lab("tailscale-status-direct.json")).status!;
+    expect(pathFromStatusPeer(findInStatus(direct, { hostName: "mesh-b" })!)).toEqual({ kind: "direct", endpoint: "100.115.92.11:41641", source: "tailscale status" });
+    expect(parseTailscaleStatus(lab("tailscale-status-relay-node.json")).status!.self!.addrs).toContain("100.115.92.12:41641");
+  });
+
+  it("reports the relayed pair through mesh-r, with the limit through it", async () => {
+    const t = new FakeTransport((_n, argv) => {
+      if (argv[0] === "tailscale" && argv[1] === "status") return ok(lab("tailscale-status-peer-relay.json"));
+      if (argv[0] === "tailscale" && argv[1] === "ping") {
+        return argv[argv.length - 1] === "100.64.0.2"
+          ? { code: 1, stdout: lab("tailscale-ping-peer-relay.txt"), stderr: lab("tailscale-ping-peer-relay.stderr") }
+          : ok(lab("tailscale-ping-direct.txt"));
+      }
+      if (argv[0] === "ping") return ok(fx("ping-ok.txt"));
+      return ok(fx("iperf3-ok.json"));
+    });
+    const run = await runProbe({ nodes, transport: t, plan: { mode: "from", source: nodes[0] }, options: { includeSelf: false, sleep: noSleep } });
+    const report = buildReport(run);
+    const b = report.rows.find((r) => r.to === "b")!;
+    expect(b.path).toMatchObject({ kind: "peer-relay", relayNode: "r" });
+    expect(b.pathText).toBe("peer relay mesh-r (100.115.92.12:40000:vni:1)");
+    expect(b.relayedLimitMs).toBeCloseTo(fiberLimitBetween("ap-northeast", "ap-west")!.rttMs + fiberLimitBetween("ap-west", "eu-west")!.rttMs, 9);
+  });
+
+  it("the rendered relay step ran against the real client: on once, then nothing to do", () => {
+    expect(lab("relay-step-relay-node.out")).toBe("bootstrap: changed: peer relay server on UDP 40000\nbootstrap: 1 changes\n");
+    expect(lab("relay-step-other-node.out")).toBe("bootstrap: 0 changes\n");
   });
 });

@@ -364,3 +364,36 @@ describe("Amazon Linux 2023 (a subnet router on EC2): dnf instead of apt, same s
     expect(sb.runs[0].out).toContain("error: tailscale 1.2.3 is not available from Tailscale's dnf repository");
   });
 });
+
+describe("peer relay step in a stubbed sandbox", () => {
+  const relay = { port: 40000, hostnames: ["mesh-ap-northeast", "mesh-us-ord"], tags: ["tag:mesh-relay"] };
+
+  sandboxTest("a relay node turns the relay server on once, with the relay tag; a second run changes nothing", () => {
+    const o = baseOptions({ peerRelay: relay }); // hostname mesh-ap-northeast: a relay
+    const [first, second] = runSandbox([o, o]).runs;
+    expect(first.rc).toBe(0);
+    expect(calledWith(first, "tailscale up")[0]).toContain("--advertise-tags=tag:mesh,tag:mesh-relay");
+    expect(calledWith(first, "tailscale set")).toEqual(["tailscale set --relay-server-port=40000"]);
+    expect(first.out).toContain("changed: peer relay server on UDP 40000");
+    expect(second.rc).toBe(0);
+    expect(second.changes).toBe(0);
+    expect(calledWith(second, "tailscale set")).toEqual([]);
+  });
+
+  sandboxTest("another node keeps the relay off and never calls tailscale set", () => {
+    const o = baseOptions({ hostname: "mesh-eu-west", peerRelay: relay });
+    const [first, second] = runSandbox([o, o]).runs;
+    expect(first.rc).toBe(0);
+    expect(calledWith(first, "tailscale up")[0]).toContain("--advertise-tags=tag:mesh ");
+    expect(calledWith(first, "tailscale set")).toEqual([]);
+    expect(second.changes).toBe(0);
+  });
+
+  sandboxTest("a client older than 1.86 stops the relay with a clear message", () => {
+    const o = baseOptions({ peerRelay: relay });
+    const [run] = runSandbox([o], { SANDBOX_TAILSCALE_VERSION: "1.84.3" }).runs;
+    expect(run.rc).not.toBe(0);
+    expect(run.out).toContain("tailscale 1.84.3 cannot serve as a peer relay (needs 1.86.0 or later)");
+    expect(calledWith(run, "tailscale set")).toEqual([]);
+  });
+});

@@ -28,6 +28,7 @@ function variants(): Array<[string, NodeBootstrapOptions]> {
   const toggles: Array<Partial<NodeBootstrapOptions>> = [
     {},
     { tailscaleVersion: "1.90.6", ssh: false },
+    { peerRelay: { port: 40000, hostnames: ["mesh-a", "mesh-b"], tags: ["tag:mesh-relay"] } },
     { iperf3: false, tuning: false, localUsers: ["meshprobe", "ops_2"] },
     { advertiseRoutes: ["10.0.0.0/16", "fd7a:115c:a1e0:ab12::/64"], acceptRoutes: true, iperf3: { port: 5301 } },
     {
@@ -82,7 +83,7 @@ describe("rendered scripts are valid bash", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("bash -n accepts every variant", () => {
-    expect(files.length).toBe(DISTROS.length * 6 + 1);
+    expect(files.length).toBe(DISTROS.length * 7 + 1);
     for (const f of files) {
       const r = spawnSync("bash", ["-n", f], { encoding: "utf8" });
       expect({ file: f, status: r.status, stderr: r.stderr }).toEqual({ file: f, status: 0, stderr: "" });

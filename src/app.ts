@@ -36,7 +36,12 @@ export function buildApp(options: BuildAppOptions = {}): App {
   new ArticleStack(app, "article");
   // The recommended default: cloud-init delivery, so no node opens SSH to the internet. The mesh
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.
-  const mesh = new MeshStack(app, "mesh", { tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) } });
+  // Peer relays where `npm run placement` puts them: pairs that can't go direct stay close to
+  // their fibre limit instead of detouring (System 2's lesson).
+  const mesh = new MeshStack(app, "mesh", {
+    tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) },
+    peerRelays: { relays: "placed" },
+  });
   // Subnet routers add their tags, route approvals and grants to the mesh's policy (one
   // tailscale_acl for the tailnet), so they apply after it. Each has a private target to prove the
   // path; their networks don't overlap, so one tailnet can route to both.

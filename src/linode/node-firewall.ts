@@ -14,6 +14,12 @@ export interface NodeFirewallProps {
   readonly allowSshFromAnywhere?: boolean;
   /** UDP port peers use for direct WireGuard paths; false for no such rule. @default 41641 (tailscaled's default) */
   readonly tailscaleUdpPort?: number | false;
+  /**
+   * UDP port of Tailscale peer relay servers, opened to everyone (peers behind any NAT must reach
+   * it). The firewall is shared, so every node behind it gets the rule; only relay nodes listen.
+   * @default none
+   */
+  readonly peerRelayUdpPort?: number;
   /** Accept ICMP/ICMPv6 from anywhere (ping, path MTU discovery). @default true */
   readonly allowIcmp?: boolean;
   /** Extra inbound rules, appended after the built-in ones. */
@@ -74,6 +80,11 @@ export class NodeFirewall extends Construct {
         ...(cidrsAreToken || s.ipv4.length ? { ipv4: s.ipv4 } : {}),
         ...(cidrsAreToken || s.ipv6.length ? { ipv6: s.ipv6 } : {}),
       });
+    }
+    if (props.peerRelayUdpPort !== undefined) {
+      requireIntegerInRange("firewall.peerRelayUdpPort", props.peerRelayUdpPort, 1, 65535);
+      if (props.peerRelayUdpPort === port) fail("firewall.peerRelayUdpPort", `${port} is already the WireGuard port; the relay server needs its own`);
+      inbound.push({ label: "tailscale-peer-relay", action: "ACCEPT", protocol: "UDP", ports: String(props.peerRelayUdpPort), ...everywhere });
     }
     inbound.push(...(props.extraInbound ?? []));
     if (inbound.length > LINODE_FIREWALL_MAX_RULES) {

@@ -81,6 +81,19 @@ export interface TailscaleNodesProps {
    * expression, e.g. a secret's reference, so the value itself is never in the synthesized JSON.
    */
   readonly templateSlots?: Readonly<Record<string, string>>;
+  /**
+   * Make some nodes Tailscale peer relays (client 1.86+): they serve relayed paths on UDP `port`
+   * and advertise `tags` as well (their auth keys must carry them). @default none
+   */
+  readonly peerRelay?: PeerRelayNodes;
+}
+
+/** Which nodes relay, on which UDP port, with which extra tags. */
+export interface PeerRelayNodes {
+  /** Node names (NodeSpec.name). */
+  readonly nodes: readonly string[];
+  readonly port: number;
+  readonly tags: readonly string[];
 }
 
 /** Attributes of a node the stack's outputs and other constructs use. */
@@ -146,6 +159,7 @@ export class TailscaleNodes extends Construct {
       tuning: props.tuning ?? true,
       localUsers: props.localUsers ? [...props.localUsers] : undefined,
       ...props.bootstrapExtras,
+      ...(props.peerRelay ? { peerRelay: peerRelayBootstrap(props.peerRelay, this.nodes) } : {}),
     });
     for (const marker of Object.keys(props.templateSlots ?? {})) {
       if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
@@ -201,6 +215,20 @@ export class TailscaleNodes extends Construct {
     });
     this.instances.overrideLogicalId(props.resourceName ?? "node");
   }
+}
+
+/** The bootstrap's relay options: node names become hostnames; an unknown name is an error. */
+function peerRelayBootstrap(pr: PeerRelayNodes, nodes: readonly NodeInfo[]): { port: number; hostnames: string[]; tags: string[] } {
+  requireIntegerInRange("peerRelay.port", pr.port, 1, 65535);
+  requireNonEmpty("peerRelay.nodes", pr.nodes);
+  requireUnique("peerRelay.nodes", pr.nodes);
+  pr.tags.forEach((t, i) => requireTailscaleTag(`peerRelay.tags[${i}]`, t));
+  const hostnames = pr.nodes.map((name, i) => {
+    const n = nodes.find((x) => x.name === name);
+    if (!n) fail(`peerRelay.nodes[${i}]`, `${JSON.stringify(name)} is not a node of this mesh (nodes: ${nodes.map((x) => x.name).join(", ")})`);
+    return n.hostname;
+  });
+  return { port: pr.port, hostnames, tags: [...pr.tags] };
 }
 
 /**

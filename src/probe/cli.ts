@@ -29,7 +29,8 @@ Where the nodes come from:
 What to measure:
   --from <region|node>      one source to every node (includes itself, like the article; --no-self to skip)
   --all-pairs               every ordered pair (itself excluded; --self to include)
-  --concurrency <n>         pairs at once; a node is only in one pair at a time (default 4)
+  --concurrency <n>         --all-pairs only: most pairs at once (default N/2: a whole round of the
+                            tournament, every node busy); a node is never in two pairs at once
 How to reach the nodes:
   --transport ssh|netns     default ssh; netns runs \`ip netns exec <netns>\` (inventory field netns=)
   --ssh-user <user>         default: probe_access's user (meshprobe for the mesh), else root
@@ -222,6 +223,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if ((a.from !== undefined) === a.allPairs) throw new UsageError("give exactly one of --from <region|node> or --all-pairs");
   } else if (a.from !== undefined || a.allPairs) {
     throw new UsageError("--from/--all-pairs only apply when measuring (--inventory or --stack-dir)");
+  }
+  if (a.from !== undefined && a.probe.concurrency !== undefined) {
+    // Every --from test starts on the one source node, so they run one after another.
+    throw new UsageError("--concurrency: only applies to --all-pairs (with --from every test runs on the source node, one at a time)");
   }
   if (a.out !== undefined && a.outDir !== undefined) throw new UsageError("--out and --out-dir exclude each other");
   if (a.formats.length > 1 && a.out !== undefined) throw new UsageError("several formats need --out-dir, not --out");

@@ -23,8 +23,10 @@ export interface TailscalePeer {
   readonly active: boolean;
   readonly curAddr: string;
   readonly relay: string;
-  /** Newer clients: set when traffic goes through a peer relay. */
+  /** Newer clients (1.86+): `<ip>:<port>:vni:<n>` when traffic goes through a peer relay. */
   readonly peerRelay: string;
+  /** The node's own UDP endpoints (`ip:port`); tailscaled fills it for Self only. */
+  readonly addrs: readonly string[];
   readonly rxBytes: number;
   readonly txBytes: number;
 }
@@ -58,6 +60,7 @@ function peerFrom(key: string, p: Json): TailscalePeer {
     curAddr: str(p.CurAddr),
     relay: str(p.Relay),
     peerRelay: str(p.PeerRelay),
+    addrs: Array.isArray(p.Addrs) ? p.Addrs.filter((x): x is string => typeof x === "string") : [],
     rxBytes: n(p.RxBytes),
     txBytes: n(p.TxBytes),
   };
@@ -159,6 +162,22 @@ export function parseGoDurationMs(text: string): number | null {
     pos = re.lastIndex;
   }
   return pos === t.length && pos > 0 ? total : null;
+}
+
+export interface PeerRelayEndpoint {
+  readonly ip: string;
+  readonly port: number;
+  readonly vni: number | null;
+}
+
+/**
+ * Splits a peer relay endpoint as the client prints it: `203.0.113.7:40000:vni:12` or
+ * `[2001:db8::7]:40000:vni:12` (magicsock epAddr.String(): AddrPort, then `:vni:<n>`).
+ */
+export function parsePeerRelayEndpoint(text: string): PeerRelayEndpoint | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})(?::vni:(\d+))?$/.exec(text.trim());
+  if (!m) return null;
+  return { ip: m[1] ?? m[2], port: Number(m[3]), vni: m[4] === undefined ? null : Number(m[4]) };
 }
 
 /** Classifies the `via` part of a pong line. */

@@ -4,7 +4,8 @@
  * Pure and deterministic: the same run always renders the same bytes.
  */
 import { findRegion } from "../catalog/regions";
-import { fiberLimitBetween } from "./geo";
+import { fiberLimitBetween, fiberRttMs, haversineKm } from "./geo";
+import { findDerpCity } from "../catalog/derp";
 import { MeshNode, PathInfo, ProbeRun, ProbeSettings, RUN_SCHEMA } from "./types";
 
 export interface ReportOptions {
@@ -52,6 +53,14 @@ export interface ReportRow {
   readonly fiberLimitMs: number | null;
   /** fibre limit / measured RTT: 1.0 would be light in a straight fibre. */
   readonly efficiency: number | null;
+  /** Relayed pairs: where the relay is (peer relay node label, or DERP city). */
+  readonly relayedVia: string | null;
+  /**
+   * Relayed pairs: the fibre limit of the path taken, source → relay → destination and back
+   * (a DERP region at its city; a peer relay at its node's region). Null when the relay's place
+   * is unknown.
+   */
+  readonly relayedLimitMs: number | null;
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
 }
@@ -69,13 +78,14 @@ export interface Report {
   readonly options: Required<ReportOptions>;
 }
 
-export function pathText(p: PathInfo): string {
+export function pathText(p: PathInfo, nodeLabel: (key: string) => string = (k) => k): string {
   switch (p.kind) {
     case "direct":
       return p.endpoint ? `direct ${p.endpoint}` : "direct";
     case "relay":
       return `relay DERP(${p.relay ?? "?"})`;
     case "peer-relay":
+      if (p.relayNode) return `peer relay ${nodeLabel(p.relayNode)}${p.relay ? ` (${p.relay})` : ""}`;
       return `peer relay ${p.relay ?? "?"}`;
     case "local":
       return "local";
@@ -123,9 +133,11 @@ export function buildReport(run: ProbeRun, options: ReportOptions = {}): Report 
   const byKey = new Map(run.nodes.map((n) => [n.key, n]));
   const node = (key: string): MeshNode => byKey.get(key) ?? { key, label: key, region: "" };
   const warnings: string[] = [];
+  const label = (key: string): string => node(key).label;
   const rows: ReportRow[] = run.pairs.map((p) => {
     const src = node(p.from);
     const dst = node(p.to);
+    const relayed = relayedLimit(p.path, src, dst, node);
     const limit = src.region && dst.region ? fiberLimitBetween(src.region, dst.region) : null;
     const pingMs = p.ping?.avgMs ?? null;
     const efficiency =
@@ -133,8 +145,12 @@ export function buildReport(run: ProbeRun, options: ReportOptions = {}): Report 
     const rowWarnings: string[] = [];
     const pair = `${src.label} -> ${dst.label}`;
     if (p.path.kind === "relay" || p.path.kind === "peer-relay") {
+      const detour =
+        relayed.limitMs !== null && limit
+          ? `; fibre limit via ${relayed.via} ${relayed.limitMs.toFixed(1)} ms against ${limit.rttMs.toFixed(1)} ms direct`
+          : "";
       rowWarnings.push(
-        `${pair}: relayed (${pathText(p.path)}), not direct; UDP between the nodes is blocked or NAT traversal failed`,
+        `${pair}: relayed (${pathText(p.path, label)}), not direct; UDP between the nodes is blocked or NAT traversal failed${detour}`,
       );
     }
     if (limit && pingMs !== null && pingMs > opts.warnFactor * limit.rttMs && pingMs - limit.rttMs >= opts.warnMinExcessMs) {
@@ -177,10 +193,12 @@ export function buildReport(run: ProbeRun, options: ReportOptions = {}): Report 
       iperfMeanRttMs: p.iperf?.meanRttMs ?? null,
       iperfMaxRttMs: p.iperf?.maxRttMs ?? null,
       path: p.path,
-      pathText: pathText(p.path),
+      pathText: pathText(p.path, label),
       distanceKm: limit ? limit.distanceKm : null,
       fiberLimitMs: limit ? limit.rttMs : null,
       efficiency,
+      relayedVia: relayed.via,
+      relayedLimitMs: relayed.limitMs,
       errors: [...p.errors],
       warnings: rowWarnings,
     };
@@ -207,6 +225,35 @@ export function buildReport(run: ProbeRun, options: ReportOptions = {}): Report 
     warnings,
     options: opts,
   };
+}
+
+/**
+ * The fibre limit of the relayed path actually taken: source → relay → destination, there and back.
+ * A peer relay sits in its node's region; a DERP region at its city (Tailscale's public list).
+ */
+export function relayedLimit(
+  path: PathInfo,
+  src: MeshNode,
+  dst: MeshNode,
+  node: (key: string) => MeshNode,
+): { via: string | null; limitMs: number | null } {
+  const a = findRegion(src.region);
+  const b = findRegion(dst.region);
+  if (path.kind === "peer-relay") {
+    if (!path.relayNode) return { via: null, limitMs: null };
+    const r = node(path.relayNode);
+    const legA = fiberLimitBetween(src.region, r.region);
+    const legB = fiberLimitBetween(r.region, dst.region);
+    return { via: r.label, limitMs: legA && legB ? legA.rttMs + legB.rttMs : null };
+  }
+  if (path.kind === "relay") {
+    const city = path.relay ? findDerpCity(path.relay) : undefined;
+    if (!city) return { via: path.relay ? `DERP(${path.relay})` : null, limitMs: null };
+    const via = `DERP(${city.code}) ${city.city}`;
+    if (!a || !b) return { via, limitMs: null };
+    return { via, limitMs: fiberRttMs(haversineKm(a, city) + haversineKm(city, b)) };
+  }
+  return { via: null, limitMs: null };
 }
 
 // ---- number formatting (fixed, so output is byte-stable) ----
@@ -237,6 +284,8 @@ const mdCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\r?\n/g, 
 export function renderMarkdown(report: Report): string {
   const hasArticle = report.rows.some((r) => r.articleCity !== null);
   const allPairs = report.mode === "all-pairs";
+  // Only runs with relayed pairs get the column, so direct-only tables keep their shape.
+  const anyRelayed = report.rows.some((r) => r.path.kind === "relay" || r.path.kind === "peer-relay");
   const head = [
     ...(allPairs ? ["From"] : []),
     "Label",
@@ -248,6 +297,7 @@ export function renderMarkdown(report: Report): string {
     "Retr",
     "Path",
     "Fiber limit (ms)",
+    ...(anyRelayed ? ["Limit via relay (ms)"] : []),
     "Efficiency",
     "Error",
   ];
@@ -266,6 +316,7 @@ export function renderMarkdown(report: Report): string {
       fmtInt(r.retransmits),
       r.pathText,
       fmtLimit(r.fiberLimitMs),
+      ...(anyRelayed ? [fmtLimit(r.relayedLimitMs)] : []),
       fmtPct(r.efficiency),
       r.errors.length ? r.errors.join("; ") : "",
     ];
@@ -274,7 +325,8 @@ export function renderMarkdown(report: Report): string {
   lines.push(
     "",
     `Sorted best first by ICMP ping (average). Bandwidth: iperf3 receiver rate. Fiber limit: great-circle ` +
-      `distance between the regions, there and back, at 2/3 c (~199,862 km/s); efficiency = limit / measured.`,
+      `distance between the regions, there and back, at 2/3 c (~199,862 km/s); efficiency = limit / measured.` +
+      (anyRelayed ? " Limit via relay: the same through the relay the pair took (source → relay → destination)." : ""),
   );
   if (report.warnings.length) {
     lines.push("", "**Warnings**", "", ...report.warnings.map((w) => `- ${mdCell(w)}`));
@@ -286,7 +338,8 @@ const CSV_COLUMNS = [
   "from", "from_label", "from_region", "to", "label", "region", "city", "article_city", "tailnet_ip",
   "ping_ms", "ping_min_ms", "ping_max_ms", "loss_percent", "tailscale_ping_ms", "bandwidth_mbps",
   "sender_mbps", "retransmits", "iperf_mean_rtt_ms", "iperf_max_rtt_ms", "path", "path_endpoint",
-  "path_relay", "distance_km", "fiber_limit_ms", "efficiency", "errors", "warnings",
+  "path_relay", "distance_km", "fiber_limit_ms", "efficiency", "errors", "warnings", "relay_node",
+  "relayed_via", "relayed_fiber_limit_ms",
 ] as const;
 
 function csvField(v: string | number | null): string {
@@ -304,6 +357,7 @@ export function renderCsv(report: Report): string {
       r.senderMbps, r.retransmits, r.iperfMeanRttMs, r.iperfMaxRttMs, r.path.kind, r.path.endpoint ?? null,
       r.path.relay ?? null, r.distanceKm, r.fiberLimitMs, r.efficiency,
       r.errors.length ? r.errors.join("; ") : null, r.warnings.length ? r.warnings.join("; ") : null,
+      r.path.relayNode ?? null, r.relayedVia, r.relayedLimitMs,
     ];
     lines.push(values.map(csvField).join(","));
   }

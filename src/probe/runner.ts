@@ -3,9 +3,9 @@
  * `tailscale status --json` (once per source: online? tailnet IP? path?), `tailscale ping` (path and
  * latency), ICMP `ping`, and `iperf3 -c` against the destination's tailnet IP.
  *
- * While a pair is measured, both of its nodes are held exclusively: a ping that shares a link with
- * someone else's iperf3 measures queueing, not the path, and an iperf3 server serves one test at a
- * time. Disjoint pairs run in parallel up to `concurrency`.
+ * A node takes part in one pair at a time: a ping that shares a link with someone else's iperf3
+ * measures queueing, not the path, and an iperf3 server serves one test at a time. All pairs run in
+ * node-disjoint rounds (a round-robin tournament, both directions), every node busy in every round.
  */
 import { MeshNode, PairMeasurement, PathInfo, ProbeMode, ProbeRun, ProbeSettings, RUN_SCHEMA } from "./types";
 import { RunResult, Transport } from "./transport";
@@ -15,6 +15,7 @@ import {
   findInStatus,
   firstIpv4,
   isCommandMissing,
+  parsePeerRelayEndpoint,
   parseTailscalePing,
   parseTailscaleStatus,
   pathFromStatusPeer,
@@ -50,7 +51,10 @@ export interface ProbeOptions {
    * one per destination (daemon, bound to the tailnet IP, pidfile) and stops it by its pid after.
    */
   readonly iperfServer?: "external" | "managed";
-  /** Pairs measured at once (only disjoint pairs actually overlap). */
+  /**
+   * Most pairs measured at once (pairs never share a node). @default all-pairs: ⌊N/2⌋, a whole
+   * round; --from: 1 (every pair starts on the source node)
+   */
   readonly concurrency?: number;
   /** Also measure a node to its own tailnet IP (the article's first row). */
   readonly includeSelf?: boolean;
@@ -61,8 +65,10 @@ export interface ProbeOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-type Resolved = Required<Omit<ProbeOptions, "log" | "sleep" | "includeSelf">> & {
+type Resolved = Required<Omit<ProbeOptions, "log" | "sleep" | "includeSelf" | "concurrency">> & {
   readonly includeSelf: boolean | undefined;
+  /** undefined: the default for the plan (see defaultConcurrency). */
+  readonly concurrency: number | undefined;
   readonly log: (line: string) => void;
   readonly sleep: (ms: number) => Promise<void>;
 };
@@ -82,7 +88,6 @@ export const PROBE_DEFAULTS = {
   iperfRetries: 2,
   iperfRetryDelayMs: 2000,
   iperfServer: "external" as const,
-  concurrency: 4,
   statusTimeoutMs: 15_000,
 };
 
@@ -94,6 +99,11 @@ function nonNegative(name: string, v: number, max: number): number {
   if (!Number.isFinite(v) || v < 0 || v > max) throw new Error(`${name} must be a number in 0..${max}, got ${v}`);
   return v;
 }
+
+/** Half of the largest mesh the stacks accept (2,000 nodes): one whole round. */
+export const MAX_CONCURRENCY = 1000;
+/** Management sessions used at once to start or stop managed iperf3 servers. */
+const SERVER_SESSIONS = 8;
 
 export function resolveOptions(o: ProbeOptions = {}): Resolved {
   const r = { ...PROBE_DEFAULTS, ...stripUndefined(o) };
@@ -111,7 +121,7 @@ export function resolveOptions(o: ProbeOptions = {}): Resolved {
   if (!Number.isInteger(r.iperfRetries)) throw new Error(`iperfRetries must be an integer, got ${r.iperfRetries}`);
   nonNegative("iperfRetries", r.iperfRetries, 20);
   nonNegative("iperfRetryDelayMs", r.iperfRetryDelayMs, 600_000);
-  positiveInt("concurrency", r.concurrency, 256);
+  if (r.concurrency !== undefined) positiveInt("concurrency", r.concurrency, MAX_CONCURRENCY);
   positiveInt("statusTimeoutMs", r.statusTimeoutMs, 600_000);
   if (r.iperfServer !== "external" && r.iperfServer !== "managed") {
     throw new Error(`iperfServer must be "external" or "managed", got "${String(r.iperfServer)}"`);
@@ -119,6 +129,7 @@ export function resolveOptions(o: ProbeOptions = {}): Resolved {
   return {
     ...r,
     includeSelf: o.includeSelf,
+    concurrency: r.concurrency,
     log: o.log ?? (() => undefined),
     sleep: o.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms))),
   };
@@ -128,7 +139,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function settingsOf(r: Resolved): ProbeSettings {
+export function settingsOf(r: Resolved, concurrency: number): ProbeSettings {
   return {
     pingCount: r.pingCount,
     pingIntervalS: r.pingIntervalS,
@@ -138,7 +149,7 @@ export function settingsOf(r: Resolved): ProbeSettings {
     iperfParallel: r.iperfParallel,
     iperfReverse: r.iperfReverse,
     iperfPort: r.iperfPort,
-    concurrency: r.concurrency,
+    concurrency,
   };
 }
 
@@ -193,30 +204,111 @@ export function describeFailure(tool: string, r: RunResult, parsed: string | nul
   return parsed ?? `${tool}: exit code ${r.code}`;
 }
 
-// ---- scheduling helpers ----
+// ---- scheduling ----
 
-/** Per-node mutexes, always taken in key order so two pairs can never deadlock. */
-export class NodeLocks {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async with<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const ordered = [...new Set(keys)].sort();
-    const releases: Array<() => void> = [];
-    for (const k of ordered) releases.push(await this.acquire(k));
-    try {
-      return await fn();
-    } finally {
-      for (const rel of releases.reverse()) rel();
+/**
+ * Every unordered pair of `nodes` once, in rounds of node-disjoint pairs: the circle method of a
+ * round-robin tournament (one node fixed, the others rotate). N even: N-1 rounds of N/2 pairs;
+ * N odd: N rounds of (N-1)/2 pairs (one node sits out each round). The first element of each pair
+ * alternates with the round, so each node starts about half of its tests.
+ */
+export function tournamentRounds<T>(nodes: readonly T[]): Array<Array<[T, T]>> {
+  const ring: Array<T | null> = [...nodes];
+  if (ring.length % 2 === 1) ring.push(null);
+  const n = ring.length;
+  const rounds: Array<Array<[T, T]>> = [];
+  for (let r = 0; r < n - 1; r++) {
+    const round: Array<[T, T]> = [];
+    for (let i = 0; i < n / 2; i++) {
+      const a = ring[i];
+      const b = ring[n - 1 - i];
+      if (a === null || b === null) continue;
+      round.push(i === 0 && r % 2 === 1 ? [b, a] : [a, b]);
     }
+    rounds.push(round);
+    // Rotate every position but the first one step clockwise.
+    ring.splice(1, 0, ring.pop() as T | null);
   }
+  return rounds;
+}
 
-  private acquire(key: string): Promise<() => void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((res) => (release = res));
-    this.tails.set(key, prev.then(() => mine));
-    return prev.then(() => release);
-  }
+/**
+ * Every ordered pair in node-disjoint rounds: the tournament's rounds one way (a -> b), then the
+ * same rounds the other way (b -> a), so each ordered pair is its own test measured from its own
+ * source (iperf3 one direction per test, as the article did). 2(N-1) rounds for even N, 2N for
+ * odd N: the fewest possible when a node takes part in one test at a time. Self pairs (a -> a)
+ * touch one node each and go in one last round.
+ */
+export function allPairsRounds<T>(nodes: readonly T[], includeSelf = false): Array<Array<[T, T]>> {
+  const there = tournamentRounds(nodes);
+  const back = there.map((round) => round.map(([a, b]) => [b, a] as [T, T]));
+  const rounds = [...there, ...back].filter((r) => r.length > 0);
+  if (includeSelf) rounds.push(nodes.map((n) => [n, n] as [T, T]));
+  return rounds;
+}
+
+/** Rounds a schedule needs at least: 2(N-1) for even N, 2N for odd N (+1 with self pairs). */
+export function allPairsRoundBound(n: number, includeSelf = false): number {
+  if (n < 2) return includeSelf && n === 1 ? 1 : 0;
+  return (n % 2 === 0 ? 2 * (n - 1) : 2 * n) + (includeSelf ? 1 : 0);
+}
+
+/**
+ * Runs `pairs` so that no node is ever in two at once and at most `limit` run together. A pair
+ * starts only when both of its nodes are free (nobody holds one node while waiting for the other),
+ * and free slots go to the earliest pair in list order that can start: with the list in tournament
+ * rounds and equal durations this is exactly the round schedule; with unequal durations it never
+ * idles a free pair waiting for a round to end. Results keep the list's order.
+ */
+export async function runDisjoint<T extends { readonly key: string }, R>(
+  pairs: ReadonlyArray<readonly [T, T]>,
+  limit: number,
+  fn: (a: T, b: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(pairs.length);
+  const pending: number[] = pairs.map((_, i) => i);
+  const busy = new Set<string>();
+  let running = 0;
+  return new Promise<R[]>((resolve, reject) => {
+    let failed = false;
+    let dispatchQueued = false;
+    const dispatch = (): void => {
+      dispatchQueued = false;
+      if (failed) return;
+      for (let j = 0; j < pending.length && running < limit; ) {
+        const i = pending[j];
+        const [a, b] = pairs[i];
+        if (busy.has(a.key) || busy.has(b.key)) {
+          j++;
+          continue;
+        }
+        pending.splice(j, 1);
+        busy.add(a.key).add(b.key);
+        running++;
+        fn(a, b).then(
+          (res) => {
+            out[i] = res;
+            busy.delete(a.key);
+            busy.delete(b.key);
+            running--;
+            if (pending.length === 0 && running === 0) resolve(out);
+            else if (!dispatchQueued) {
+              // Let every pair finishing at the same moment free its nodes first, so the next
+              // round starts whole instead of a later round's pair grabbing the first free nodes.
+              dispatchQueued = true;
+              setImmediate(dispatch);
+            }
+          },
+          (err) => {
+            failed = true;
+            reject(err);
+          },
+        );
+      }
+    };
+    if (pending.length === 0) resolve(out);
+    else dispatch();
+  });
 }
 
 /** Maps with at most `limit` promises in flight; keeps input order in the result. */
@@ -249,42 +341,26 @@ export function pairsFor(nodes: readonly MeshNode[], plan: ProbePlan, includeSel
     const self = includeSelf ?? true; // the article's table starts with Tokyo → Tokyo
     return nodes.filter((n) => self || n.key !== plan.source.key).map((n) => [plan.source, n]);
   }
-  const self = includeSelf ?? false;
-  const pairs: Array<[MeshNode, MeshNode]> = [];
-  for (const a of nodes) for (const b of nodes) if (self || a.key !== b.key) pairs.push([a, b]);
-  return scheduleDisjoint(pairs);
+  return allPairsRounds(nodes, includeSelf ?? false).flat();
 }
 
 /**
- * Orders pairs in rounds of node-disjoint pairs (greedy), so that pairs taken next by the workers
- * can actually run side by side instead of queueing on a node lock.
+ * Pairs measured at once when `--concurrency` is not given: every node busy (a round of N/2
+ * disjoint pairs) for all pairs; one for `--from`, whose pairs all share the source anyway.
  */
-export function scheduleDisjoint<T extends { readonly key: string }>(pairs: ReadonlyArray<[T, T]>): Array<[T, T]> {
-  const rest = [...pairs];
-  const out: Array<[T, T]> = [];
-  while (rest.length) {
-    const busy = new Set<string>();
-    for (let i = 0; i < rest.length; ) {
-      const [a, b] = rest[i];
-      if (!busy.has(a.key) && !busy.has(b.key)) {
-        busy.add(a.key).add(b.key);
-        out.push(rest[i]);
-        rest.splice(i, 1);
-      } else i++;
-    }
-  }
-  return out;
+export function defaultConcurrency(nodeCount: number, plan: ProbePlan): number {
+  return plan.mode === "from" ? 1 : Math.max(1, Math.floor(nodeCount / 2));
 }
 
 class Prober {
   private readonly statuses = new Map<string, Promise<StatusOutcome>>();
-  private readonly locks = new NodeLocks();
   private readonly t: ReturnType<typeof timeoutsFor>;
   private readonly serverErrors = new Map<string, string>();
 
   constructor(
     private readonly transport: Transport,
     private readonly r: Resolved,
+    private readonly nodes: readonly MeshNode[] = [],
   ) {
     this.t = timeoutsFor(r);
   }
@@ -316,7 +392,7 @@ class Prober {
 
   async startServers(dests: readonly MeshNode[]): Promise<MeshNode[]> {
     const started: MeshNode[] = [];
-    await mapLimit(dests, this.r.concurrency, async (node) => {
+    await mapLimit(dests, SERVER_SESSIONS, async (node) => {
       const ip = await this.ownTailnetIp(node);
       if (!ip) {
         this.serverErrors.set(node.key, "iperf3 server not started: tailnet IP of the destination unknown");
@@ -338,7 +414,7 @@ class Prober {
   }
 
   async stopServers(nodes: readonly MeshNode[]): Promise<void> {
-    await mapLimit(nodes, this.r.concurrency, async (node) => {
+    await mapLimit(nodes, SERVER_SESSIONS, async (node) => {
       const res = await this.transport.run(node, iperfServerStopArgv(iperfPidfile(node, this.r.iperfPort)), {
         timeoutMs: this.t.server,
       });
@@ -346,11 +422,7 @@ class Prober {
     });
   }
 
-  async pair(src: MeshNode, dst: MeshNode): Promise<PairMeasurement> {
-    return this.locks.with([src.key, dst.key], () => this.measure(src, dst));
-  }
-
-  private async measure(src: MeshNode, dst: MeshNode): Promise<PairMeasurement> {
+  async measure(src: MeshNode, dst: MeshNode): Promise<PairMeasurement> {
     const errors: string[] = [];
     const isSelf = src.key === dst.key;
     const st = await this.status(src);
@@ -413,7 +485,30 @@ class Prober {
       }
       break;
     }
-    return { ...base, path, tailscalePingMs, ping: pp.stats, iperf, errors };
+    return { ...base, path: await this.withRelayNode(path), tailscalePingMs, ping: pp.stats, iperf, errors };
+  }
+
+  /**
+   * Which mesh node a peer relay endpoint belongs to: the relay's UDP endpoint is its public
+   * address, so match the inventory's public IPv4, else the `Self.Addrs` endpoints of the statuses
+   * already fetched. Left unset when neither knows it.
+   */
+  private async withRelayNode(path: PathInfo): Promise<PathInfo> {
+    if (path.kind !== "peer-relay" || !path.relay || path.relayNode) return path;
+    const ep = parsePeerRelayEndpoint(path.relay);
+    if (!ep) return path;
+    let node = this.nodes.find((n) => n.publicIpv4 === ep.ip);
+    if (!node) {
+      for (const n of this.nodes) {
+        const st = this.statuses.has(n.key) ? await this.statuses.get(n.key)! : null;
+        const addrs = st?.status?.self?.addrs ?? [];
+        if (addrs.some((a) => parsePeerRelayEndpoint(a)?.ip === ep.ip) || st?.status?.self?.tailscaleIps.includes(ep.ip)) {
+          node = n;
+          break;
+        }
+      }
+    }
+    return node ? { ...path, relayNode: node.key } : path;
   }
 }
 
@@ -427,14 +522,15 @@ export interface RunProbeProps {
 /** Measures every pair of the plan; failures land in their rows, the run always completes. */
 export async function runProbe(props: RunProbeProps): Promise<ProbeRun> {
   const r = resolveOptions(props.options);
-  const prober = new Prober(props.transport, r);
+  const prober = new Prober(props.transport, r, props.nodes);
   const pairs = pairsFor(props.nodes, props.plan, r.includeSelf);
+  const concurrency = r.concurrency ?? defaultConcurrency(props.nodes.length, props.plan);
   const dests = props.nodes.filter((n) => pairs.some(([, d]) => d.key === n.key));
   let started: MeshNode[] = [];
   let measured: PairMeasurement[];
   try {
     if (r.iperfServer === "managed") started = await prober.startServers(dests);
-    measured = await mapLimit(pairs, r.concurrency, ([a, b]) => prober.pair(a, b));
+    measured = await runDisjoint(pairs, concurrency, (a, b) => prober.measure(a, b));
   } finally {
     if (started.length) await prober.stopServers(started);
   }
@@ -444,7 +540,7 @@ export async function runProbe(props: RunProbeProps): Promise<ProbeRun> {
     mode,
     ...(props.plan.mode === "from" ? { source: props.plan.source.key } : {}),
     transport: props.transport.kind,
-    settings: settingsOf(r),
+    settings: settingsOf(r, concurrency),
     nodes: props.nodes.map((n) => summarizeNode(n, measured)),
     pairs: measured,
   };

@@ -22,6 +22,10 @@ const PATH_NAMES: Record<PathKind, string> = {
   unknown: "RTT, path unknown",
 };
 const BW_COLOR = "#2f855a";
+/** Heatmap frame of a pair relayed through a peer relay (DERP's is dashed orange). */
+const PEER_RELAY_FRAME = "#6b46c1";
+/** Mark of the fibre limit through the relay a relayed pair took. */
+const RELAYED_LIMIT_COLOR = "#9b2c2c";
 const LIMIT_COLOR = "#1a202c";
 const ERROR_COLOR = "#c53030";
 
@@ -51,7 +55,7 @@ function shortPath(r: ReportRow): string {
     case "relay":
       return `relay DERP(${r.path.relay ?? "?"})`;
     case "peer-relay":
-      return "peer relay";
+      return r.relayedVia ? `peer relay ${r.relayedVia}` : "peer relay";
     case "unknown":
       return "path unknown";
     default:
@@ -96,7 +100,7 @@ export function renderBarChartSvg(report: Report): string {
   const H = TOP + rows.length * RH + 56;
 
   const rttMax = niceCeil(
-    Math.max(1e-9, ...rows.flatMap((r) => [r.pingMs ?? 0, r.fiberLimitMs ?? 0])) * 1.12,
+    Math.max(1e-9, ...rows.flatMap((r) => [r.pingMs ?? 0, r.fiberLimitMs ?? 0, r.relayedLimitMs ?? 0])) * 1.12,
   );
   const rttStep = niceCeil(rttMax / 6);
   const xr = (ms: number): number => L + (Math.min(ms, rttMax) / rttMax) * P1;
@@ -114,6 +118,9 @@ export function renderBarChartSvg(report: Report): string {
       [
         ...kinds.map((k) => ({ kind: "rect" as const, color: PATH_COLORS[k], label: PATH_NAMES[k] })),
         { kind: "line", color: LIMIT_COLOR, label: "fibre limit (2/3 c, great circle, round trip)" },
+        ...(rows.some((r) => r.relayedLimitMs !== null)
+          ? [{ kind: "dash" as const, color: RELAYED_LIMIT_COLOR, label: "fibre limit through the relay taken" }]
+          : []),
         { kind: "rect", color: BW_COLOR, label: "bandwidth (iperf3 receiver)" },
       ],
       20,
@@ -161,6 +168,10 @@ export function renderBarChartSvg(report: Report): string {
     if (r.fiberLimitMs !== null && r.fiberLimitMs > 0) {
       const x = xr(r.fiberLimitMs);
       out.push(`<line x1="${f(x)}" y1="${f(mid - 12)}" x2="${f(x)}" y2="${f(mid + 12)}" stroke="${LIMIT_COLOR}" stroke-width="2.5"/>`);
+    }
+    if (r.relayedLimitMs !== null && r.relayedLimitMs > 0) {
+      const x = xr(r.relayedLimitMs);
+      out.push(`<line x1="${f(x)}" y1="${f(mid - 12)}" x2="${f(x)}" y2="${f(mid + 12)}" stroke="${RELAYED_LIMIT_COLOR}" stroke-width="2.5" stroke-dasharray="3 2"/>`);
     }
     if (r.bandwidthMbps !== null && r.bandwidthMbps > 0) {
       const w = Math.max(1, xb(r.bandwidthMbps) - X1);
@@ -212,7 +223,10 @@ export function renderHeatmapSvg(report: Report): string {
   out.push(
     ...legendItems(
       [
-        { kind: "dash", color: PATH_COLORS.relay, label: "relayed path (DERP / peer relay)" },
+        { kind: "dash", color: PATH_COLORS.relay, label: "relayed through DERP" },
+        ...(report.rows.some((r) => r.path.kind === "peer-relay")
+          ? [{ kind: "dash" as const, color: PEER_RELAY_FRAME, label: "relayed through a peer relay (dotted)" }]
+          : []),
         { kind: "rect", color: "#edf2f7", label: "not measured / failed (—)" },
       ],
       20,
@@ -233,8 +247,10 @@ export function renderHeatmapSvg(report: Report): string {
       const r = cell.get(`${src.key}\u0000${dst.key}`);
       const fill = r && r.pingMs !== null ? rampColor(r.pingMs / max) : "#edf2f7";
       out.push(`<rect x="${f(x)}" y="${f(y)}" width="${CW}" height="${CH}" fill="${fill}" stroke="#ffffff" stroke-width="2"/>`);
-      if (r && (r.path.kind === "relay" || r.path.kind === "peer-relay")) {
+      if (r && r.path.kind === "relay") {
         out.push(`<rect x="${f(x + 3)}" y="${f(y + 3)}" width="${CW - 6}" height="${CH - 6}" fill="none" stroke="${PATH_COLORS.relay}" stroke-width="2.5" stroke-dasharray="5 3"/>`);
+      } else if (r && r.path.kind === "peer-relay") {
+        out.push(`<rect x="${f(x + 3)}" y="${f(y + 3)}" width="${CW - 6}" height="${CH - 6}" fill="none" stroke="${PEER_RELAY_FRAME}" stroke-width="2.5" stroke-dasharray="1.5 2.5"/>`);
       }
       const ink = darkText(fill) ? "#1a202c" : "#ffffff";
       if (!r) {

@@ -31,8 +31,13 @@ export interface PathInfo {
   readonly kind: PathKind;
   /** `ip:port` of the peer when direct. */
   readonly endpoint?: string;
-  /** DERP region code (e.g. `tok`) when relayed, or the peer relay when `peer-relay`. */
+  /**
+   * `relay`: the DERP region code (e.g. `tok`). `peer-relay`: the relay's endpoint as the client
+   * prints it, `<ip>:<port>:vni:<n>` (ipnstate.PingResult.PeerRelay / PeerStatus.PeerRelay).
+   */
   readonly relay?: string;
+  /** `peer-relay`: key of the mesh node serving the relay, when its address is known. */
+  readonly relayNode?: string;
   /** Which observation decided the path. */
   readonly source: "tailscale ping" | "tailscale status" | "none";
   /** Why the path is unknown, or extra context. */

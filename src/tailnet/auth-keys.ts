@@ -1,4 +1,4 @@
-import { TerraformIterator, TerraformVariable } from "cdktf";
+import { TerraformIterator, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { TailnetPolicy } from "./tailnet-policy";
@@ -20,6 +20,11 @@ export interface NodeAuthKeysProps {
   readonly nodes?: TerraformIterator;
   /** Tags the keys carry (managed keys only). */
   readonly tags: readonly string[];
+  /**
+   * More tags for some nodes' keys only (managed keys over `nodes`), e.g. peer relays' tag. Node
+   * keys are the for_each keys of `nodes`. @default none
+   */
+  readonly extraTags?: { readonly nodes: readonly string[]; readonly tags: readonly string[] };
   /** Key description shown in the admin console (forces a new key when changed). @default "mesh node bootstrap" */
   readonly description?: string;
   /** Logical ID of the managed key resource. @default "node" */
@@ -49,7 +54,9 @@ export class NodeAuthKeys extends Construct {
     requireTailnetKeyDescription("authKey.description", description);
     props.tags.forEach((t, i) => requireTailscaleTag(`authKey.tags[${i}]`, t));
     const name = props.resourceName ?? "node";
-    const guard = source.policy.guardKeys(this, props.tags);
+    const extra = props.extraTags;
+    if (extra && !props.nodes) throw new Error("NodeAuthKeys: extraTags needs the node map (nodes)");
+    const guard = source.policy.guardKeys(this, [...props.tags, ...(extra?.tags ?? []).filter((t) => !props.tags.includes(t))]);
     this.keys = new TailnetKey(this, "key", {
       forEach: props.nodes,
       description,
@@ -57,7 +64,7 @@ export class NodeAuthKeys extends Construct {
       ephemeral: false,
       preauthorized: true,
       expiry,
-      tags: [...props.tags],
+      tags: extra ? tagsForEach(props.tags, extra) : [...props.tags],
       // Single-use keys are spent once the node has joined; never mint a new one (and churn the node).
       recreateIfInvalid: "never",
       // The policy must own the tags before a tagged key can be minted: the policy resource comes
@@ -68,4 +75,15 @@ export class NodeAuthKeys extends Construct {
     this.keys.overrideLogicalId(name);
     this.keyForEachNode = props.nodes ? `\${tailscale_tailnet_key.${name}[each.key].key}` : `\${tailscale_tailnet_key.${name}.key}`;
   }
+}
+
+/**
+ * Per-node tags as one expression: every key's tags, plus `extra.tags` where each.key is one of
+ * `extra.nodes`. Written with string conditionals and compact() so both branches have one type.
+ */
+function tagsForEach(base: readonly string[], extra: { readonly nodes: readonly string[]; readonly tags: readonly string[] }): string[] {
+  const q = (v: string) => JSON.stringify(v);
+  const nodes = `[${extra.nodes.map(q).join(", ")}]`;
+  const parts = [...base.map(q), ...extra.tags.filter((t) => !base.includes(t)).map((t) => `contains(${nodes}, each.key) ? ${q(t)} : ""`)];
+  return Token.asList(`\${compact([${parts.join(", ")}])}`);
 }

@@ -6,6 +6,7 @@ import { ARTICLE_REGIONS, LINODE_REGIONS } from "../../catalog/regions";
 import { BootstrapDelivery, NodeSpec, nodesFromRegions } from "../../linode/tailscale-nodes";
 import { TailscaleMesh } from "./tailscale-mesh";
 import { MeshPolicyOptions } from "./mesh-policy";
+import { MeshPeerRelayOptions } from "./peer-relays";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireCidr, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
@@ -54,6 +55,11 @@ export interface MeshStackProps extends CommonStackProps {
   readonly tailscaleVersion?: string;
   /** A random_password per node as root password (console access). @default false: no password */
   readonly rootPassword?: boolean;
+  /**
+   * Tailscale peer relays on some nodes (managed keys): which ones ("all", "placed", or regions),
+   * their UDP port and tag. @default off
+   */
+  readonly peerRelays?: MeshPeerRelayOptions;
 }
 
 /**
@@ -176,6 +182,7 @@ export class MeshStack extends TerraformStack {
       tailnetPolicy: ownTailnetPolicy(props),
       tailscaleVersion: props.tailscaleVersion,
       rootPassword: props.rootPassword,
+      peerRelays: props.peerRelays,
       // The synth-time check above guarantees the list; the variable carries it at runtime.
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
       allowSshFromAnywhere: props.allowSshFromAnywhere,
@@ -193,6 +200,12 @@ export class MeshStack extends TerraformStack {
         "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }",
       ),
     });
+    if (this.mesh.peerRelays) {
+      new TerraformOutput(this, "peer_relays", {
+        description: "Nodes serving as Tailscale peer relays, their UDP port and tag",
+        value: { nodes: [...this.mesh.peerRelays.nodes], port: this.mesh.peerRelays.port, tag: this.mesh.peerRelays.tag },
+      });
+    }
     // How the probe reaches the nodes: over the tailnet with Tailscale SSH, as the user the policy
     // accepts without a browser check (cloud-init nodes accept no SSH on their public address, and
     // remote-exec nodes only from the admin networks).

@@ -7,9 +7,12 @@ import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireOnlyInModes } from "../../validation";
 import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
+import { MeshPeerRelayOptions, resolveMeshPeerRelays } from "./peer-relays";
 
 export interface TailscaleMeshProps
-  extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
+  extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword" | "peerRelay"> {
+  /** Make some nodes Tailscale peer relays (managed keys only). @default off */
+  readonly peerRelays?: MeshPeerRelayOptions;
   /** What the mesh adds to the tailnet policy; its tag is what nodes advertise. */
   readonly policy?: MeshPolicyOptions;
   /**
@@ -57,6 +60,8 @@ export class TailscaleMesh extends Construct {
   public readonly authKeys: NodeAuthKeys;
   public readonly firewall: NodeFirewall;
   public readonly nodes: TailscaleNodes;
+  /** Peer relay nodes (names), their UDP port and tag, when on. */
+  public readonly peerRelays?: { readonly nodes: readonly string[]; readonly port: number; readonly tag: string };
   /** Per-node root passwords, when asked for. Escape hatch. */
   public readonly rootPasswords?: Password;
 
@@ -80,25 +85,32 @@ export class TailscaleMesh extends Construct {
         "policy.sshUsers": props.policy?.sshUsers,
         "policy.sshAction": props.policy?.sshAction,
         "policy.probeUser": props.policy?.probeUser,
+        // The relay tag and grant live in the policy this app writes, and keys must carry the tag.
+        peerRelays: props.peerRelays,
       },
     );
 
     const prefix = props.namePrefix ?? "mesh-";
     // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
     const planned = planNodes(props.nodes, prefix, props.instanceType);
+    const relays = props.peerRelays ? resolveMeshPeerRelays(props.peerRelays, planned, props.tailscaleVersion) : undefined;
+    this.peerRelays = relays;
     this.firewall = new NodeFirewall(this, "firewall", {
       label: props.firewallLabel ?? `${prefix}firewall`,
       labelField: props.firewallLabel ? "firewallLabel" : 'firewall label (namePrefix + "firewall")',
       sshSourceCidrs: sshCidrs,
       allowSshFromAnywhere: props.allowSshFromAnywhere,
+      ...(relays ? { peerRelayUdpPort: relays.port } : {}),
     });
 
     const contribution = meshPolicy(props.policy, props.iperf3Port ?? 5201);
     this.tag = contribution.tag;
     const meshTag = contribution.tag;
+    if (relays && relays.tag === meshTag) fail("peerRelays.tag", `${meshTag} is the mesh tag every node carries; relays need a tag of their own`);
     if (mode === "managed") {
       this.policy = TailnetPolicy.use(this, "policy", props.tailnetPolicy, "mesh");
       this.policy.contribute(this, contribution.contribution);
+      if (relays) this.policy.contribute(this, relays.policy(meshTag, contribution.admins));
       this.probeUser = contribution.probeUser;
     }
 
@@ -110,6 +122,7 @@ export class TailscaleMesh extends Construct {
           : { kind: "premade", variable: props.premadeAuthKey! },
       nodes: TerraformIterator.fromMap(nodeMap(planned)),
       tags: [meshTag],
+      ...(relays ? { extraTags: { nodes: relays.nodes, tags: [relays.tag] } } : {}),
     });
     if (props.rootPassword) {
       this.rootPasswords = new Password(this, "root-password", {
@@ -127,6 +140,7 @@ export class TailscaleMesh extends Construct {
       authKey: this.authKeys.keyForEachNode,
       // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.
       firewallId: Token.asNumber(this.firewall.firewall.id),
+      ...(relays ? { peerRelay: { nodes: relays.nodes, port: relays.port, tags: [relays.tag] } } : {}),
     });
   }
 }

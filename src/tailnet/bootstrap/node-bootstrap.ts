@@ -75,7 +75,17 @@ export interface NodeBootstrapOptions extends BootstrapExtras {
   waitTimeoutSeconds?: number;
   /** Unprivileged local users to create (locked password, no sudo), e.g. for Tailscale SSH; default none. */
   localUsers?: string[];
+  /**
+   * Peer relays (Tailscale 1.86+): the nodes whose hostname is in `hostnames` run a relay server on
+   * UDP `port` (`tailscale set --relay-server-port`) and advertise `tags` besides advertiseTags; the
+   * others turn the relay server off. The script is the same for every node; each node decides by
+   * its own hostname. Default: none (nothing about relays is rendered).
+   */
+  peerRelay?: { port: number; hostnames: string[]; tags: string[] };
 }
+
+/** Oldest Tailscale that can serve and use peer relays (tailcfg capability version 121, 2025-07-19). */
+export const PEER_RELAY_MIN_VERSION = "1.86.0";
 
 /** Options after validation and defaults. */
 export interface ResolvedNodeBootstrapOptions {
@@ -94,6 +104,7 @@ export interface ResolvedNodeBootstrapOptions {
   advertiseExitNode: boolean;
   waitTimeoutSeconds: number;
   localUsers: string[];
+  peerRelay: { port: number; hostnames: string[]; tags: string[] } | undefined;
   extras: ResolvedBootstrapExtras;
 }
 
@@ -153,8 +164,47 @@ export function resolveNodeBootstrapOptions(o: NodeBootstrapOptions): ResolvedNo
     advertiseExitNode,
     waitTimeoutSeconds: validateIntegerRange("waitTimeoutSeconds", o.waitTimeoutSeconds ?? 600, 10, 86400),
     localUsers,
+    peerRelay: resolvePeerRelay(o),
     extras,
   };
+}
+
+/** `--advertise-tags=<tags>` plus the relay tags on relay nodes, as one double-quoted bash word. */
+function relayTagsFlag(flag: string, relayTags: readonly string[]): string {
+  const base = flag.slice("--advertise-tags=".length).split(",");
+  const extra = relayTags.filter((t) => !base.includes(t));
+  // Tags are validated (tag:[A-Za-z0-9-]+): nothing in them is special inside double quotes.
+  return `"${flag}$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' '${extra.map((t) => `,${t}`).join("")}'; fi)"`;
+}
+
+/** True when version a >= b (MAJOR.MINOR.PATCH). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
+  return true;
+}
+
+function resolvePeerRelay(o: NodeBootstrapOptions): ResolvedNodeBootstrapOptions["peerRelay"] {
+  const pr = o.peerRelay;
+  if (pr === undefined) return undefined;
+  if (typeof pr !== "object" || pr === null) throw new ProvisioningValidationError("peerRelay", "must be an object like { port: 40000, hostnames: [...], tags: [...] }");
+  const port = validatePort("peerRelay.port", pr.port);
+  if (!Array.isArray(pr.hostnames) || pr.hostnames.length === 0) {
+    throw new ProvisioningValidationError("peerRelay.hostnames", "must name at least one relay node");
+  }
+  const hostnames = pr.hostnames.map((h, i) => validateHostname(`peerRelay.hostnames[${i}]`, h));
+  const tags = validateTags("peerRelay.tags", pr.tags ?? []);
+  if (validateTags("advertiseTags", o.advertiseTags).length === 0) {
+    throw new ProvisioningValidationError("advertiseTags", "peer relays need the nodes' own tags (the relay tag is added to them)");
+  }
+  if (o.tailscaleVersion !== undefined && !versionAtLeast(o.tailscaleVersion, PEER_RELAY_MIN_VERSION)) {
+    throw new ProvisioningValidationError(
+      "tailscaleVersion",
+      `${JSON.stringify(o.tailscaleVersion)} is too old for peer relays (allowed: ${PEER_RELAY_MIN_VERSION} or later, or no pin)`,
+    );
+  }
+  return { port, hostnames, tags };
 }
 
 /** Single-quotes a value for bash. */
@@ -166,9 +216,10 @@ export function shQuote(value: string): string {
  * Flags for `tailscale up`, without the auth key and the wait timeout. `--reset` makes the list the
  * complete desired settings, so a changed option never trips "flags must be the complete set".
  */
-export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions): string[] {
+export function tailscaleUpFlags(r: ResolvedNodeBootstrapOptions, extraTags: readonly string[] = []): string[] {
   const flags = ["--reset", `--hostname=${r.hostname}`];
-  if (r.advertiseTags.length > 0) flags.push(`--advertise-tags=${r.advertiseTags.join(",")}`);
+  const tags = [...r.advertiseTags, ...extraTags.filter((t) => !r.advertiseTags.includes(t))];
+  if (tags.length > 0) flags.push(`--advertise-tags=${tags.join(",")}`);
   if (r.ssh) flags.push("--ssh");
   if (r.advertiseRoutes.length > 0) flags.push(`--advertise-routes=${r.advertiseRoutes.join(",")}`);
   if (!r.snatSubnetRoutes) flags.push("--snat-subnet-routes=false");
@@ -692,6 +743,37 @@ function renderIperf3Step(r: ResolvedNodeBootstrapOptions): string {
 }`;
 }
 
+/**
+ * The relay server is a preference of tailscaled (`tailscale set --relay-server-port`, an empty
+ * value turns it off; tailscale/tailscale cmd/tailscale/cli/set.go). It runs after `tailscale up`:
+ * `up` has no such flag, and a login's `up` sends complete prefs. Compared first through
+ * `tailscale debug prefs` (ipn.Prefs.RelayServerPort).
+ */
+function renderPeerRelayStep(): string {
+  return `step_peer_relay() {
+  local want="" have version
+  if [ "$PEER_RELAY" -eq 1 ]; then
+    want=$PEER_RELAY_PORT
+    # sed, not head: head closes the pipe early, and pipefail would fail on the writer's SIGPIPE.
+    version=$({ tailscale version 2>/dev/null || true; } | sed -n 1p)
+    if [ "$(printf '%s\\n%s\\n' "$PEER_RELAY_MIN_VERSION\" "$version" | sort -V | sed -n 1p)" != "$PEER_RELAY_MIN_VERSION" ]; then
+      die "tailscale $version cannot serve as a peer relay (needs $PEER_RELAY_MIN_VERSION or later)"
+    fi
+  fi
+  have=$({ tailscale debug prefs 2>/dev/null || true; } |
+    sed -n '/"RelayServerPort"/ { s/.*"RelayServerPort"[[:space:]]*:[[:space:]]*\\([0-9]*\\).*/\\1/p; q; }')
+  if [ "$have" = "$want" ]; then
+    return 0
+  fi
+  tailscale set --relay-server-port="$want"
+  if [ -n "$want" ]; then
+    changed "peer relay server on UDP $want"
+  else
+    changed "peer relay server off"
+  fi
+}`;
+}
+
 /** Masks units a system never wants started (before packages whose postinst would start them). */
 function renderMaskStep(r: ResolvedNodeBootstrapOptions): string {
   if (r.extras.maskUnits.length === 0) return "";
@@ -794,7 +876,19 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
       ? [`readonly TS_KEYRING=${shQuote(repo.keyringPath)}`, `readonly TS_KEYRING_URL=${shQuote(repo.keyringUrl)}`]
       : []),
     ...(r.tailscaleVersion ? [`readonly TS_VERSION=${shQuote(r.tailscaleVersion)}`] : []),
-    `readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`,
+    ...(r.peerRelay
+      ? [
+          // One-line `readonly` assignments, like every other setting: the same script serves every
+          // node, and each node finds out from its own hostname whether it relays.
+          "# Peer relays: the nodes named here relay for peers that can't reach each other directly.",
+          `readonly PEER_RELAY_HOSTNAMES=(${r.peerRelay.hostnames.map(shQuote).join(" ")})`,
+          "# shellcheck disable=SC2155 # a case statement: no failure to mask",
+          'readonly PEER_RELAY=$(case " ${PEER_RELAY_HOSTNAMES[*]} " in *" $NODE_HOSTNAME "*) echo 1 ;; *) echo 0 ;; esac)',
+          `readonly PEER_RELAY_PORT=${r.peerRelay.port}`,
+          `readonly PEER_RELAY_MIN_VERSION=${PEER_RELAY_MIN_VERSION}`,
+          `readonly TS_UP_FLAGS=(${upFlags.map((flag) => (flag.startsWith("--advertise-tags=") ? relayTagsFlag(flag, r.peerRelay!.tags) : shQuote(flag))).join(" ")})`,
+        ]
+      : [`readonly TS_UP_FLAGS=(${upFlags.map(shQuote).join(" ")})`]),
     `readonly TS_UP_STAMP=${shQuote(TAILSCALE_UP_STAMP_PATH)}`,
     `readonly AUTH_KEY_FILE=${shQuote(AUTH_KEY_PATH)}`,
   ];
@@ -808,6 +902,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     ...(r.advertiseRoutes.length > 0 && !r.snatSubnetRoutes ? ["no snat"] : []),
     ...(r.advertiseExitNode ? ["exit node"] : []),
     ...(r.localUsers.length ? [`users ${r.localUsers.join(",")}`] : []),
+    ...(r.peerRelay ? [`peer relay udp ${r.peerRelay.port} on ${r.peerRelay.hostnames.length}`] : []),
     ...(r.extras.extraPackages.length ? [`packages ${r.extras.extraPackages.join(",")}`] : []),
     ...(hasExtras(r.extras) ? [`${r.extras.files.length} files, units ${r.extras.units.join(",") || "none"}`] : []),
   ].join(", ");
@@ -849,6 +944,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
     "",
     renderUsersStep(r) + renderIperf3Step(r),
     "",
+    ...(r.peerRelay ? [renderPeerRelayStep(), ""] : []),
     ...(renderExtrasStep(r) ? [renderExtrasStep(r).trimEnd(), ""] : []),
     `main() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -861,7 +957,7 @@ export function renderNodeBootstrapScript(o: NodeBootstrapOptions): string {
   step_tuning
   step_forwarding
   step_tailscale_up${r.localUsers.length ? "\n  step_users" : ""}
-  step_iperf3${renderExtrasStep(r) ? "\n  step_extras" : ""}
+  step_iperf3${r.peerRelay ? "\n  step_peer_relay" : ""}${renderExtrasStep(r) ? "\n  step_extras" : ""}
   log "$CHANGES changes"
 }
 
