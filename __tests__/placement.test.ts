@@ -2,8 +2,8 @@ import { ARTICLE_REGIONS } from "../src/catalog/regions";
 import { DERP_CITIES } from "../src/catalog/derp";
 import { continentOf } from "../src/catalog/continents";
 import { findRegion } from "../src/catalog/regions";
-import { fiberLimitBetween } from "../src/probe/geo";
-import { evaluate, nearestDerp, place, placementTable, renderPlacementMarkdown, sitesFromRegions } from "../src/probe/placement";
+import { fiberLimitBetween } from "../src/catalog/geo";
+import { evaluate, nearestDerp, place, placementTable, renderPlacementMarkdown, sitesFromRegions } from "../src/tailnet/relay-placement";
 
 describe("relay placement", () => {
   const sites = sitesFromRegions(ARTICLE_REGIONS);

@@ -1,5 +1,5 @@
 import { findRegion } from "../src/catalog/regions";
-import { FIBER_SPEED_KM_S, fiberLimitBetween, fiberRttMs, haversineKm } from "../src/probe/geo";
+import { FIBER_SPEED_KM_S, fiberLimitBetween, fiberRttMs, haversineKm } from "../src/catalog/geo";
 import { buildReport, renderCsv, renderJson, renderMarkdown } from "../src/probe/report";
 import { niceCeil, rampColor, renderBarChartSvg, renderHeatmapSvg, renderSvg } from "../src/probe/svg";
 import { IperfStats, PairMeasurement, PingStats, ProbeRun, RUN_SCHEMA } from "../src/probe/types";

@@ -21,7 +21,7 @@ import { VirtualClock } from "../src/probe/virtual-clock";
 import { simulateAllPairs } from "../src/probe/schedule-sim";
 import { buildReport, fmtLimit, renderCsv, renderMarkdown } from "../src/probe/report";
 import { renderSvg } from "../src/probe/svg";
-import { fiberLimitBetween, fiberRttMs, haversineKm } from "../src/probe/geo";
+import { fiberLimitBetween, fiberRttMs, haversineKm } from "../src/catalog/geo";
 import { findDerpCity } from "../src/catalog/derp";
 import { findRegion } from "../src/catalog/regions";
 import { findInStatus, parseTailscalePing, parseTailscaleStatus, pathFromStatusPeer, pathFromVia } from "../src/probe/parse-tailscale";

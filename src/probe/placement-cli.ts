@@ -1,10 +1,10 @@
 /**
  * `npm run placement`: where peer relays should go, for the article's 14 regions and for every
- * catalog region, against Tailscale's DERP relays. Method: src/probe/placement.ts and the README.
+ * catalog region, against Tailscale's DERP relays. Method: src/tailnet/relay-placement.ts and the README.
  */
 import { ARTICLE_REGIONS } from "../catalog/regions";
 import { DERP_CITIES_SOURCE } from "../catalog/derp";
-import { ALL_CATALOG_REGIONS, placementTable, renderPlacementMarkdown } from "./placement";
+import { ALL_CATALOG_REGIONS, placementTable, renderPlacementMarkdown } from "../tailnet/relay-placement";
 
 const article = placementTable(ARTICLE_REGIONS);
 const all = ALL_CATALOG_REGIONS();

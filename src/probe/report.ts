@@ -4,7 +4,7 @@
  * Pure and deterministic: the same run always renders the same bytes.
  */
 import { findRegion } from "../catalog/regions";
-import { fiberLimitBetween, fiberRttMs, haversineKm } from "./geo";
+import { fiberLimitBetween, fiberRttMs, haversineKm } from "../catalog/geo";
 import { findDerpCity } from "../catalog/derp";
 import { MeshNode, PathInfo, ProbeRun, ProbeSettings, RUN_SCHEMA } from "./types";
 

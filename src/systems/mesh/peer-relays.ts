@@ -1,6 +1,6 @@
 /**
  * Which mesh nodes are Tailscale peer relays, resolved at synth time: every node, the nodes of some
- * regions, or the placement of src/probe/placement.ts ("placed": the fewest relays that keep every
+ * regions, or the placement of src/tailnet/relay-placement.ts ("placed": the fewest relays that keep every
  * relayed pair as close to its direct fibre limit as a relay in every region would).
  */
 import { NodeInfo } from "../../linode/tailscale-nodes";
@@ -8,7 +8,7 @@ import { PolicyContribution } from "../../tailnet/policy/compose";
 import { DEFAULT_PEER_RELAY_PORT, PEER_RELAY_MIN_VERSION, peerRelayPolicy } from "../../tailnet/peer-relay";
 import { versionAtLeast } from "../../tailnet/bootstrap";
 import { fail, requireIntegerInRange, requireNonEmpty, requireRegion, requireTailscaleTag, requireUnique } from "../../validation";
-import { place, sitesFromRegions } from "../../probe/placement";
+import { place, sitesFromRegions } from "../../tailnet/relay-placement";
 
 export interface MeshPeerRelayOptions {
   /**

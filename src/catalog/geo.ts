@@ -3,7 +3,7 @@
  * Real paths are longer (cables don't follow great circles, routers add queueing), so a measured RTT
  * is always above this; how far above says how good the path is.
  */
-import { findRegion, LinodeRegion } from "../catalog/regions";
+import { findRegion, LinodeRegion } from "./regions";
 
 /** Mean Earth radius (km), the usual haversine value. */
 export const EARTH_RADIUS_KM = 6371;

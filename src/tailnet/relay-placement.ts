@@ -20,7 +20,7 @@
 import { findRegion, LINODE_REGIONS } from "../catalog/regions";
 import { DERP_CITIES, DerpCity } from "../catalog/derp";
 import { Continent, continentOf } from "../catalog/continents";
-import { fiberRttMs, haversineKm, LatLon } from "./geo";
+import { fiberRttMs, haversineKm, LatLon } from "../catalog/geo";
 
 export interface Site extends LatLon {
   /** Node key (or region slug when one node per region). */
