@@ -7,7 +7,8 @@ import * as path from "path";
 import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
 import { didYouMean, sentences } from "../validation";
 import { measureChurn, renderChurnMarkdown } from "./churn";
-import { findTerraform, OfflineSession } from "./runner";
+import { ENGINE_ENV, ENGINES, EngineName, findEngine, isEngineName } from "./engine";
+import { OfflineSession } from "./runner";
 import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
 import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
@@ -28,6 +29,8 @@ export interface CliOptions {
   /** Leave out terraform's own plan output (the summary lines stay). */
   quiet: boolean;
   socketDir?: string;
+  /** terraform or tofu; undefined: $PLAN_ENGINE, else the one present. */
+  engine?: EngineName;
   help: boolean;
 }
 
@@ -52,6 +55,8 @@ Options:
   --reset             delete the work dir's offline state first
   --quiet             leave out terraform's own plan output (the summary lines stay)
   --socket-dir <dir>  serve: where the provider sockets go
+  --engine <name>     terraform or tofu (OpenTofu); default $PLAN_ENGINE, else terraform when
+                      on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu)
   -h, --help          this text
 `;
 
@@ -69,6 +74,7 @@ const OPTIONS = {
   reset: { type: "boolean" },
   quiet: { type: "boolean" },
   "socket-dir": { type: "string" },
+  engine: { type: "string" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
@@ -119,6 +125,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     help: v.help ?? false,
   };
   if (opts.help) return opts;
+  if (v.engine !== undefined) {
+    if (!isEngineName(v.engine)) throw new UsageError(sentences(`--engine must be one of ${ENGINES.join(", ")}, got ${JSON.stringify(v.engine)}.`, didYouMean(v.engine, ENGINES)));
+    opts.engine = v.engine;
+  }
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(command ? sentences(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}.`, didYouMean(command, COMMANDS)) : `a command is needed: ${COMMANDS.join(", ")}`);
   }
@@ -178,14 +188,15 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     return 0;
   }
 
-  if (!findTerraform()) {
-    console.error("terraform is not on PATH; install Terraform 1.11 to run offline plans");
+  const engine = findEngine(opts.engine);
+  if (!("path" in engine)) {
+    console.error(`plan:offline: ${engine.missing} (install Terraform 1.11, or build OpenTofu; ${ENGINE_ENV} or --engine picks one)`);
     return 2;
   }
   const configPath = configFor(root, opts);
 
   if (opts.command === "churn") {
-    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir });
+    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir, engine: engine.name });
     process.stdout.write(renderChurnMarkdown([report]));
     const a = report.counts.addresses;
     console.log(`\nreplaced: ${a.replace.join(", ") || "none"}\nupdated: ${a.update.join(", ") || "none"}\ndestroyed: ${a.destroy.join(", ") || "none"}`);
@@ -204,10 +215,12 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     schemaDir,
     vars: opts.vars,
     dataSources: data.fixtures,
+    engine: engine.name,
     // remote-exec must never try to reach the placeholder addresses.
     stripProvisioners: opts.command === "apply",
   });
   try {
+    console.log(`engine: ${engine.label} (${engine.path})`);
     await session.init();
     const v = await session.validate();
     printDiagnostics(v.diagnostics.filter((d) => d.severity === "error"));
