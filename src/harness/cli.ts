@@ -8,7 +8,7 @@ import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
 import { didYouMean, sentences } from "../validation";
 import { measureChurn, renderChurnMarkdown } from "./churn";
 import { ENGINE_ENV, ENGINES, EngineName, findEngine, isEngineName } from "./engine";
-import { OfflineSession } from "./runner";
+import { OfflineSession, PlanResult } from "./runner";
 import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
 import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
@@ -29,6 +29,8 @@ export interface CliOptions {
   /** Leave out terraform's own plan output (the summary lines stay). */
   quiet: boolean;
   socketDir?: string;
+  /** Run the scanner (Checkov) over plan.json; plan.md carries its findings. */
+  scan: boolean;
   /** terraform or tofu; undefined: $PLAN_ENGINE, else the one present. */
   engine?: EngineName;
   help: boolean;
@@ -55,6 +57,7 @@ Options:
   --reset             delete the work dir's offline state first
   --quiet             leave out terraform's own plan output (the summary lines stay)
   --socket-dir <dir>  serve: where the provider sockets go
+  --no-scan           leave out the scanner (Checkov over plan.json, findings in plan.md)
   --engine <name>     terraform or tofu (OpenTofu); default $PLAN_ENGINE, else terraform when
                       on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu)
   -h, --help          this text
@@ -75,6 +78,7 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   "socket-dir": { type: "string" },
   engine: { type: "string" },
+  "no-scan": { type: "boolean" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
@@ -122,6 +126,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     reset: v.reset ?? false,
     quiet: v.quiet ?? false,
     socketDir: v["socket-dir"],
+    scan: !v["no-scan"],
     help: v.help ?? false,
   };
   if (opts.help) return opts;
@@ -157,6 +162,17 @@ function configFor(root: string, opts: CliOptions): string {
 
 function printDiagnostics(diags: { severity: string; summary: string; detail?: string }[]): void {
   for (const d of diags) console.error(`${d.severity}: ${d.summary}${d.detail ? ` — ${d.detail}` : ""}`);
+}
+
+function printScan(scan: NonNullable<PlanResult["scan"]>): void {
+  if ("skipped" in scan) {
+    console.log(`scan: skipped: ${scan.skipped}`);
+    return;
+  }
+  const open = scan.findings.filter((f) => !f.accepted);
+  console.log(`scan: ${scan.tool}: ${scan.passed} passed, ${open.length} findings not accepted, ${scan.findings.length - open.length} accepted on purpose`);
+  for (const f of open) console.log(`scan: not accepted: ${f.check} ${f.resource}: ${f.name}`);
+  for (const s of scan.stale) console.log(`scan: stale acceptance: ${s.check} on ${s.resource} no longer fires (src/harness/scanner-accepted.ts)`);
 }
 
 export async function main(argv: readonly string[], out = (t: string) => void process.stdout.write(t), err = (t: string) => void process.stderr.write(t)): Promise<number> {
@@ -234,12 +250,13 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
       await session.apply();
       console.log(`apply: offline state in ${rel(root, path.join(workDir, WORK_STATE))}`);
     }
-    const p = await session.plan({ title: opts.command === "apply" ? `Offline plan after apply: ${opts.stack}` : undefined });
+    const p = await session.plan({ title: opts.command === "apply" ? `Offline plan after apply: ${opts.stack}` : undefined, scan: opts.scan });
     const t = countPlan(p.plan).terraform;
     // The plan exactly as terraform prints it (sensitive values already masked by terraform).
     if (!opts.quiet) process.stdout.write(p.raw.stdout.endsWith("\n") ? p.raw.stdout : `${p.raw.stdout}\n`);
     for (const w of p.diagnostics.filter((d) => d.severity === "warning")) console.error(`warning: ${w.summary}${w.detail ? ` — ${w.detail.split("\n")[0]}` : ""}`);
     console.log(`plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`);
+    if (p.scan) printScan(p.scan);
     console.log(`wrote ${rel(root, p.planJsonPath)} and ${rel(root, p.planMdPath)}`);
     return 0;
   } finally {

@@ -11,6 +11,7 @@ import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./sch
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 import { EngineName, findEngine, PlanEngine, reattachFor } from "./engine";
+import { findCheckov, renderScanMarkdown, reviewScan, runCheckov, ScanReview } from "./scanner";
 
 export interface TerraformResult {
   readonly code: number;
@@ -119,6 +120,8 @@ export interface PlanResult {
   readonly planMdPath: string;
   readonly markdown: string;
   readonly raw: TerraformResult;
+  /** The scanner's review of plan.json (when asked for), or why it was skipped. */
+  readonly scan?: ScanReview | { skipped: string };
 }
 
 /** A prepared work dir plus a running provider server; call close() when done. */
@@ -223,7 +226,7 @@ export class OfflineSession {
    * `terraform plan -json -out` (its machine-readable lines carry the warnings), then plan.json
    * (terraform show -json) and plan.md beside it. `raw` is the plan as terraform shows it to people.
    */
-  async plan(opts: { title?: string } = {}): Promise<PlanResult> {
+  async plan(opts: { title?: string; scan?: boolean } = {}): Promise<PlanResult> {
     await this.ensureInit();
     const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
     const diagnostics = diagnosticsFromJsonLines(planned.stdout);
@@ -237,10 +240,17 @@ export class OfflineSession {
     const plan = redactPlanJson(JSON.parse(shown.stdout)) as PlanJson;
     const planJsonPath = path.join(this.workDir, "plan.json");
     fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
-    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics, engine: this.engine.label });
+    let markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics, engine: this.engine.label });
+    let scan: PlanResult["scan"];
+    if (opts.scan) {
+      // The scanner reads the redacted plan.json, the file a review publishes.
+      const checkov = findCheckov();
+      scan = "path" in checkov ? reviewScan(this.label, (await runCheckov([planJsonPath], { checkov: checkov.path })).get(path.resolve(planJsonPath))!) : { skipped: checkov.missing };
+      markdown = `${markdown.replace(/\n*$/, "\n\n")}${renderScanMarkdown(scan).join("\n")}`;
+    }
     const planMdPath = path.join(this.workDir, "plan.md");
     fs.writeFileSync(planMdPath, markdown);
-    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw };
+    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw, scan };
   }
 
   /** Arguments of an offline apply, for callers that want the result even when it fails. */
