@@ -226,7 +226,7 @@ export class OfflineSession {
    * `terraform plan -json -out` (its machine-readable lines carry the warnings), then plan.json
    * (terraform show -json) and plan.md beside it. `raw` is the plan as terraform shows it to people.
    */
-  async plan(opts: { title?: string; scan?: boolean } = {}): Promise<PlanResult> {
+  async plan(opts: { title?: string; scan?: boolean | { env: NodeJS.ProcessEnv } } = {}): Promise<PlanResult> {
     await this.ensureInit();
     const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
     const diagnostics = diagnosticsFromJsonLines(planned.stdout);
@@ -244,7 +244,7 @@ export class OfflineSession {
     let scan: PlanResult["scan"];
     if (opts.scan) {
       // The scanner reads the redacted plan.json, the file a review publishes.
-      const checkov = findCheckov();
+      const checkov = findCheckov(typeof opts.scan === "object" ? opts.scan.env : process.env);
       scan = "path" in checkov ? reviewScan(this.label, (await runCheckov([planJsonPath], { checkov: checkov.path })).get(path.resolve(planJsonPath))!) : { skipped: checkov.missing };
       markdown = `${markdown.replace(/\n*$/, "\n\n")}${renderScanMarkdown(scan).join("\n")}`;
     }
