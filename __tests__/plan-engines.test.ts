@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
+import { main as cliMain, parseArgs, USAGE } from "../src/harness/cli";
 import { availableEngines, ENGINES, findEngine, locateEngine, PlanEngine, reattachFor } from "../src/harness/engine";
 import { withSession } from "../src/harness/runner";
 import { findCheckov, reviewScan, runCheckov, ScanResult } from "../src/harness/scanner";
@@ -72,6 +73,18 @@ describe("which engine plans", () => {
     const tofu = locateEngine("tofu", env(both)) as PlanEngine;
     expect(JSON.parse(reattachFor(tf, reattach))).toEqual(reattach);
     expect(Object.keys(JSON.parse(reattachFor(tofu, reattach))).sort()).toEqual(["example.com/x/y", "registry.opentofu.org/linode/linode", "registry.terraform.io/linode/linode"]);
+  });
+
+  test("plan:offline: --engine and --no-scan parse; a misspelt engine is refused in one line, exit 2", async () => {
+    expect(parseArgs(["plan", "mesh", "--engine", "tofu", "--no-scan"])).toMatchObject({ engine: "tofu", scan: false });
+    const plain = parseArgs(["plan", "mesh"]);
+    expect(plain.scan).toBe(true);
+    expect(plain.engine).toBeUndefined();
+    const err: string[] = [];
+    expect(await cliMain(["plan", "article", "--engine", "tofo"], () => undefined, (t) => void err.push(t))).toBe(2);
+    expect(err.join("")).toBe('plan:offline: --engine must be one of terraform, tofu, got "tofo". Did you mean "tofu"? (see --help)\n');
+    expect(USAGE).toContain("--engine <name>");
+    expect(USAGE).toContain("--no-scan");
   });
 
   test("the plan-review workflow plans and scans every stack with both engines", () => {
