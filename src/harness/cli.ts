@@ -7,7 +7,7 @@ import * as path from "path";
 import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
 import { didYouMean, sentences } from "../validation";
 import { measureChurn, renderChurnMarkdown } from "./churn";
-import { ENGINE_ENV, ENGINES, EngineName, findEngine, isEngineName } from "./engine";
+import { ENGINE_ENV, ENGINES, EngineName, findEngine, isEngineName, reattachFor } from "./engine";
 import { OfflineSession, PlanResult } from "./runner";
 import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
@@ -59,7 +59,8 @@ Options:
   --socket-dir <dir>  serve: where the provider sockets go
   --no-scan           leave out the scanner (Checkov over plan.json, findings in plan.md)
   --engine <name>     terraform or tofu (OpenTofu); default $PLAN_ENGINE, else terraform when
-                      on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu)
+                      on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu);
+                      serve: --engine tofu lists the providers for OpenTofu too
   -h, --help          this text
 `;
 
@@ -193,8 +194,10 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
 
   if (opts.command === "serve") {
     const server = await startOfflineServer({ providers: loadRecordedProviders({ dir: schemaDir }), socketDir: opts.socketDir });
-    // One line a shell can eval; the sockets live until this process gets SIGINT/SIGTERM.
-    console.log(`TF_REATTACH_PROVIDERS='${server.reattachJson}'`);
+    // One line a shell can eval; the sockets live until this process gets SIGINT/SIGTERM. With
+    // --engine tofu the providers are also listed under OpenTofu's default registry host.
+    const reattach = opts.engine === "tofu" ? reattachFor({ defaultRegistry: "registry.opentofu.org" }, server.reattach) : server.reattachJson;
+    console.log(`TF_REATTACH_PROVIDERS='${reattach}'`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGINT", stop);
