@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { EngineName } from "./engine";
 import { OfflineSession } from "./runner";
 import { RecordedProvider } from "./schema";
 import { stackConfigPath, synthesizeStacks } from "./stacks";
@@ -15,6 +16,8 @@ import { TfJson } from "./workdir";
 export interface MeasureChurnProps {
   /** Region slug to drop from the list, e.g. `us-ord`. */
   readonly removeRegion: string;
+  /** terraform or tofu. @default findEngine()'s choice */
+  readonly engine?: EngineName;
   /** Synthesized config of the stack; default: synthesize the app into a temp dir. */
   readonly configPath?: string;
   /**
@@ -128,6 +131,7 @@ export async function measureChurn(stack: string, props: MeasureChurnProps): Pro
       providers: props.providers,
       stripProvisioners: true,
       vars: varsBefore,
+      engine: props.engine,
     });
     try {
       await session.apply();

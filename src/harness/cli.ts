@@ -7,7 +7,8 @@ import * as path from "path";
 import { parseArgs as nodeParseArgs, ParseArgsConfig } from "util";
 import { didYouMean, sentences } from "../validation";
 import { measureChurn, renderChurnMarkdown } from "./churn";
-import { findTerraform, OfflineSession } from "./runner";
+import { ENGINE_ENV, ENGINES, EngineName, findEngine, isEngineName, reattachFor } from "./engine";
+import { OfflineSession, PlanResult } from "./runner";
 import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
 import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
@@ -28,6 +29,10 @@ export interface CliOptions {
   /** Leave out terraform's own plan output (the summary lines stay). */
   quiet: boolean;
   socketDir?: string;
+  /** Run the scanner (Checkov) over plan.json; plan.md carries its findings. */
+  scan: boolean;
+  /** terraform or tofu; undefined: $PLAN_ENGINE, else the one present. */
+  engine?: EngineName;
   help: boolean;
 }
 
@@ -52,6 +57,10 @@ Options:
   --reset             delete the work dir's offline state first
   --quiet             leave out terraform's own plan output (the summary lines stay)
   --socket-dir <dir>  serve: where the provider sockets go
+  --no-scan           leave out the scanner (Checkov over plan.json, findings in plan.md)
+  --engine <name>     terraform or tofu (OpenTofu); default $PLAN_ENGINE, else terraform when
+                      on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu);
+                      serve: --engine tofu lists the providers for OpenTofu too
   -h, --help          this text
 `;
 
@@ -69,6 +78,8 @@ const OPTIONS = {
   reset: { type: "boolean" },
   quiet: { type: "boolean" },
   "socket-dir": { type: "string" },
+  engine: { type: "string" },
+  "no-scan": { type: "boolean" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
@@ -116,9 +127,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     reset: v.reset ?? false,
     quiet: v.quiet ?? false,
     socketDir: v["socket-dir"],
+    scan: !v["no-scan"],
     help: v.help ?? false,
   };
   if (opts.help) return opts;
+  if (v.engine !== undefined) {
+    if (!isEngineName(v.engine)) throw new UsageError(sentences(`--engine must be one of ${ENGINES.join(", ")}, got ${JSON.stringify(v.engine)}.`, didYouMean(v.engine, ENGINES)));
+    opts.engine = v.engine;
+  }
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(command ? sentences(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}.`, didYouMean(command, COMMANDS)) : `a command is needed: ${COMMANDS.join(", ")}`);
   }
@@ -149,6 +165,17 @@ function printDiagnostics(diags: { severity: string; summary: string; detail?: s
   for (const d of diags) console.error(`${d.severity}: ${d.summary}${d.detail ? ` — ${d.detail}` : ""}`);
 }
 
+function printScan(scan: NonNullable<PlanResult["scan"]>): void {
+  if ("skipped" in scan) {
+    console.log(`scan: skipped: ${scan.skipped}`);
+    return;
+  }
+  const open = scan.findings.filter((f) => !f.accepted);
+  console.log(`scan: ${scan.tool}: ${scan.passed} passed, ${open.length} findings not accepted, ${scan.findings.length - open.length} accepted on purpose`);
+  for (const f of open) console.log(`scan: not accepted: ${f.check} ${f.resource}: ${f.name}`);
+  for (const s of scan.stale) console.log(`scan: stale acceptance: ${s.check} on ${s.resource} no longer fires (src/harness/scanner-accepted.ts)`);
+}
+
 export async function main(argv: readonly string[], out = (t: string) => void process.stdout.write(t), err = (t: string) => void process.stderr.write(t)): Promise<number> {
   let opts: CliOptions;
   try {
@@ -167,8 +194,10 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
 
   if (opts.command === "serve") {
     const server = await startOfflineServer({ providers: loadRecordedProviders({ dir: schemaDir }), socketDir: opts.socketDir });
-    // One line a shell can eval; the sockets live until this process gets SIGINT/SIGTERM.
-    console.log(`TF_REATTACH_PROVIDERS='${server.reattachJson}'`);
+    // One line a shell can eval; the sockets live until this process gets SIGINT/SIGTERM. With
+    // --engine tofu the providers are also listed under OpenTofu's default registry host.
+    const reattach = opts.engine === "tofu" ? reattachFor({ defaultRegistry: "registry.opentofu.org" }, server.reattach) : server.reattachJson;
+    console.log(`TF_REATTACH_PROVIDERS='${reattach}'`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGINT", stop);
@@ -178,14 +207,15 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     return 0;
   }
 
-  if (!findTerraform()) {
-    console.error("terraform is not on PATH; install Terraform 1.11 to run offline plans");
+  const engine = findEngine(opts.engine);
+  if (!("path" in engine)) {
+    console.error(`plan:offline: ${engine.missing} (install Terraform 1.11, or build OpenTofu; ${ENGINE_ENV} or --engine picks one)`);
     return 2;
   }
   const configPath = configFor(root, opts);
 
   if (opts.command === "churn") {
-    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir });
+    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir, engine: engine.name });
     process.stdout.write(renderChurnMarkdown([report]));
     const a = report.counts.addresses;
     console.log(`\nreplaced: ${a.replace.join(", ") || "none"}\nupdated: ${a.update.join(", ") || "none"}\ndestroyed: ${a.destroy.join(", ") || "none"}`);
@@ -204,10 +234,12 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     schemaDir,
     vars: opts.vars,
     dataSources: data.fixtures,
+    engine: engine.name,
     // remote-exec must never try to reach the placeholder addresses.
     stripProvisioners: opts.command === "apply",
   });
   try {
+    console.log(`engine: ${engine.label} (${engine.path})`);
     await session.init();
     const v = await session.validate();
     printDiagnostics(v.diagnostics.filter((d) => d.severity === "error"));
@@ -221,12 +253,13 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
       await session.apply();
       console.log(`apply: offline state in ${rel(root, path.join(workDir, WORK_STATE))}`);
     }
-    const p = await session.plan({ title: opts.command === "apply" ? `Offline plan after apply: ${opts.stack}` : undefined });
+    const p = await session.plan({ title: opts.command === "apply" ? `Offline plan after apply: ${opts.stack}` : undefined, scan: opts.scan });
     const t = countPlan(p.plan).terraform;
     // The plan exactly as terraform prints it (sensitive values already masked by terraform).
     if (!opts.quiet) process.stdout.write(p.raw.stdout.endsWith("\n") ? p.raw.stdout : `${p.raw.stdout}\n`);
     for (const w of p.diagnostics.filter((d) => d.severity === "warning")) console.error(`warning: ${w.summary}${w.detail ? ` — ${w.detail.split("\n")[0]}` : ""}`);
     console.log(`plan: ${t.add} to add, ${t.change} to change, ${t.destroy} to destroy`);
+    if (p.scan) printScan(p.scan);
     console.log(`wrote ${rel(root, p.planJsonPath)} and ${rel(root, p.planMdPath)}`);
     return 0;
   } finally {

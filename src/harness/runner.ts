@@ -10,6 +10,8 @@ import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server"
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
+import { EngineName, findEngine, PlanEngine, reattachFor } from "./engine";
+import { findCheckov, renderScanMarkdown, reviewScan, runCheckov, ScanReview } from "./scanner";
 
 export interface TerraformResult {
   readonly code: number;
@@ -17,19 +19,13 @@ export interface TerraformResult {
   readonly stderr: string;
 }
 
-/** Path of the terraform binary, or undefined when it is not installed. */
+/**
+ * Path of the plan engine's binary: terraform, or OpenTofu's tofu where $PLAN_ENGINE says so or
+ * terraform is missing (see engine.ts); undefined when neither is there.
+ */
 export function findTerraform(envPath = process.env.PATH ?? ""): string | undefined {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, "terraform");
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const e = findEngine(undefined, { ...process.env, PATH: envPath });
+  return "path" in e ? e.path : undefined;
 }
 
 /** Environment for offline terraform: no user CLI config, no checkpoint calls, no real credentials. */
@@ -37,7 +33,7 @@ export function offlineEnv(workDir: string, reattachJson: string, base: NodeJS.P
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) {
     // Drop Terraform settings and provider credentials that could change behaviour or leak.
-    if (/^(TF_|LINODE_|TAILSCALE_)/.test(k)) continue;
+    if (/^(TF_|TOFU_|LINODE_|TAILSCALE_)/.test(k)) continue;
     env[k] = v;
   }
   return {
@@ -100,6 +96,8 @@ export interface OfflineSessionProps {
   readonly env?: Readonly<Record<string, string>>;
   /** Hold each resource's apply this long (see OfflineServerProps.applyDelayMs). */
   readonly applyDelayMs?: number;
+  /** terraform or tofu. @default $PLAN_ENGINE, else the one present (findEngine) */
+  readonly engine?: EngineName;
 }
 
 export interface ApplyOptions {
@@ -122,6 +120,8 @@ export interface PlanResult {
   readonly planMdPath: string;
   readonly markdown: string;
   readonly raw: TerraformResult;
+  /** The scanner's review of plan.json (when asked for), or why it was skipped. */
+  readonly scan?: ScanReview | { skipped: string };
 }
 
 /** A prepared work dir plus a running provider server; call close() when done. */
@@ -134,6 +134,8 @@ export class OfflineSession {
     readonly server: OfflineServer,
     readonly env: NodeJS.ProcessEnv,
     readonly label: string,
+    /** The binary that plans: Terraform or OpenTofu. */
+    readonly engine: PlanEngine,
   ) {}
 
   get prepared(): PreparedWorkDir {
@@ -160,6 +162,8 @@ export class OfflineSession {
   }
 
   static async open(props: OfflineSessionProps): Promise<OfflineSession> {
+    const engine = findEngine(props.engine);
+    if (!("path" in engine)) throw new Error(`offline plan: ${engine.missing}`);
     const prepared = prepareWorkDir({
       configPath: props.configPath,
       workDir: props.workDir,
@@ -176,8 +180,8 @@ export class OfflineSession {
       );
     }
     const server = await startOfflineServer({ providers, dataSources: props.dataSources, applyDelayMs: props.applyDelayMs });
-    const env = { ...offlineEnv(prepared.workDir, server.reattachJson), ...props.env };
-    return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
+    const env = { ...offlineEnv(prepared.workDir, reattachFor(engine, server.reattach)), ...props.env };
+    return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)), engine);
   }
 
   get workDir(): string {
@@ -185,14 +189,14 @@ export class OfflineSession {
   }
 
   tf(args: readonly string[], timeoutMs?: number): Promise<TerraformResult> {
-    return runTerraform(args, { cwd: this.workDir, env: this.env, timeoutMs });
+    return runTerraform(args, { cwd: this.workDir, env: this.env, timeoutMs, terraform: this.engine.path });
   }
 
   private async must(args: readonly string[]): Promise<TerraformResult> {
     const r = await this.tf(args);
     if (r.code !== 0) {
       const out = r.stderr || r.stdout;
-      throw new Error(`terraform ${args[0]} failed (exit ${r.code}):\n${out.length > 4000 ? `${out.slice(0, 4000)}… (truncated)` : out}`);
+      throw new Error(`${this.engine.name} ${args[0]} failed (exit ${r.code}):\n${out.length > 4000 ? `${out.slice(0, 4000)}… (truncated)` : out}`);
     }
     return r;
   }
@@ -222,13 +226,13 @@ export class OfflineSession {
    * `terraform plan -json -out` (its machine-readable lines carry the warnings), then plan.json
    * (terraform show -json) and plan.md beside it. `raw` is the plan as terraform shows it to people.
    */
-  async plan(opts: { title?: string } = {}): Promise<PlanResult> {
+  async plan(opts: { title?: string; scan?: boolean | { env: NodeJS.ProcessEnv } } = {}): Promise<PlanResult> {
     await this.ensureInit();
     const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
     const diagnostics = diagnosticsFromJsonLines(planned.stdout);
     if (planned.code !== 0) {
       const errors = diagnostics.filter((d) => d.severity === "error").map((d) => `Error: ${d.summary}${d.detail ? `\n${d.detail}` : ""}`);
-      throw new Error(`terraform plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
+      throw new Error(`${this.engine.name} plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
     }
     const raw = await this.must(["show", "-no-color", "tfplan"]);
     const shown = await this.must(["show", "-json", "tfplan"]);
@@ -236,10 +240,17 @@ export class OfflineSession {
     const plan = redactPlanJson(JSON.parse(shown.stdout)) as PlanJson;
     const planJsonPath = path.join(this.workDir, "plan.json");
     fs.writeFileSync(planJsonPath, JSON.stringify(plan, null, 2) + "\n");
-    const markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics });
+    let markdown = renderPlanMarkdown(plan, { title: opts.title ?? `Offline plan: ${this.label}`, planJson: "plan.json", diagnostics, engine: this.engine.label });
+    let scan: PlanResult["scan"];
+    if (opts.scan) {
+      // The scanner reads the redacted plan.json, the file a review publishes.
+      const checkov = findCheckov(typeof opts.scan === "object" ? opts.scan.env : process.env);
+      scan = "path" in checkov ? reviewScan(this.label, (await runCheckov([planJsonPath], { checkov: checkov.path })).get(path.resolve(planJsonPath))!) : { skipped: checkov.missing };
+      markdown = `${markdown.replace(/\n*$/, "\n\n")}${renderScanMarkdown(scan).join("\n")}`;
+    }
     const planMdPath = path.join(this.workDir, "plan.md");
     fs.writeFileSync(planMdPath, markdown);
-    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw };
+    return { plan, diagnostics, planJsonPath, planMdPath, markdown, raw, scan };
   }
 
   /** Arguments of an offline apply, for callers that want the result even when it fails. */

@@ -325,6 +325,8 @@ export interface RenderPlanProps {
   readonly planJson?: string;
   /** Diagnostics Terraform printed while planning; the warnings among them are carried. */
   readonly diagnostics?: readonly PlanDiagnostic[];
+  /** Which engine planned, "Terraform" or "OpenTofu" (both write `terraform_version`). @default "Terraform" */
+  readonly engine?: string;
 }
 
 const ORDER: Action[] = ["create", "update", "replace", "destroy", "read", "forget"];
@@ -337,7 +339,7 @@ export function renderPlanMarkdown(plan: PlanJson, props: RenderPlanProps): stri
   const counts = countPlan(plan);
   const lines: string[] = [];
   lines.push(`## ${props.title}`, "");
-  const src = [`Terraform ${plan.terraform_version ?? "?"}`, "offline provider server (recorded schemas, no credentials)"];
+  const src = [`${props.engine ?? "Terraform"} ${plan.terraform_version ?? "?"}`, "offline provider server (recorded schemas, no credentials)"];
   if (props.planJson) src.push(`from \`${props.planJson}\``);
   lines.push(src.join(" · "), "");
   const warnings = (props.diagnostics ?? []).filter((d) => d.severity === "warning");
