@@ -10,6 +10,7 @@ import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireCidr, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
+import { Secret } from "../../terraform/secret";
 
 export interface MeshStackProps extends CommonStackProps {
   /** Regions to cover, one node each (or `nodesPerRegion`). @default the article's 14 regions */
@@ -180,7 +181,7 @@ export class MeshStack extends TerraformStack {
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
       allowSshFromAnywhere: props.allowSshFromAnywhere,
       authorizedKeys: sshKeys?.listValue,
-      sshPrivateKey: sshPrivateKey?.stringValue,
+      sshPrivateKey: sshPrivateKey ? Secret.fromVariable(sshPrivateKey, "sshPrivateKey") : undefined,
       sshAgent: sshPrivateKey ? Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())) : undefined,
     });
 

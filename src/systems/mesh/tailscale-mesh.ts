@@ -7,6 +7,7 @@ import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
 import { fail, requireOnlyInModes } from "../../validation";
 import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
+import { Secret } from "../../terraform/secret";
 
 export interface TailscaleMeshProps
   extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword"> {
@@ -121,10 +122,10 @@ export class TailscaleMesh extends Construct {
     }
     this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
-      rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
+      rootPassword: this.rootPasswords ? Secret.fromReference("${random_password.node_root[each.key].result}", "rootPassword") : undefined,
       advertiseTags: [meshTag],
       localUsers: this.probeUser ? [this.probeUser] : undefined,
-      authKey: this.authKeys.keyForEachNode,
+      authKey: this.authKeys.key,
       // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.
       firewallId: Token.asNumber(this.firewall.firewall.id),
     });

@@ -11,6 +11,7 @@ import { RouterConfigDelivery } from "./delivery";
 import { VRRP_PASSWORD_LENGTH } from "./keepalived";
 import { LinodeVpnSide } from "./linode-side";
 import { SiteToSiteOptions, SiteToSitePlan, planSiteToSite } from "./plan";
+import { Secret } from "../../terraform/secret";
 
 export interface SiteToSiteStackProps extends CommonStackProps, SiteToSiteOptions {}
 
@@ -97,8 +98,8 @@ export class SiteToSiteStack extends TerraformStack {
           instanceId: `\${linode_instance.${this.linode.routers[router.key].friendlyUniqueId}.id}`,
           host: ipOf(router.key),
           tunnels: this.aws.tunnelValues(router),
-          vrrpPassword: vrrp,
-          sshPrivateKey: sshPrivateKey.stringValue,
+          vrrpPassword: Secret.fromReference(vrrp, "vrrpPassword"),
+          sshPrivateKey: Secret.fromVariable(sshPrivateKey, "sshPrivateKey"),
           sshAgent: Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())),
         }),
     );
