@@ -12,7 +12,7 @@ import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
 import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
 import { countPlan } from "./summary";
-import { repoRoot, WORK_STATE } from "./workdir";
+import { repoRoot, WORK_STATE, workDirProblem } from "./workdir";
 
 export interface CliOptions {
   command: string;
@@ -176,6 +176,17 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     });
     await server.close();
     return 0;
+  }
+
+  // Before anything is synthesized or written: a work dir inside the output would overwrite it.
+  if (opts.command !== "churn") {
+    const workDir = path.resolve(root, opts.workDir ?? path.join(".plan-work", opts.stack!));
+    const guarded = [path.resolve(root, opts.outdir), ...(opts.config ? [path.dirname(path.resolve(root, opts.config))] : [])];
+    const problem = workDirProblem(workDir, guarded);
+    if (problem) {
+      err(`plan:offline: --work-dir: ${problem.split(`${root}${path.sep}`).join("")}\n`);
+      return 2;
+    }
   }
 
   if (!findTerraform()) {

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
-import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
+import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG, WORK_TFVARS } from "./workdir";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 
 export interface TerraformResult {
@@ -260,6 +260,8 @@ export class OfflineSession {
   }
 
   async close(): Promise<void> {
+    // The variables' values (--var may carry secrets) don't outlive the session.
+    fs.rmSync(path.join(this.workDir, WORK_TFVARS), { force: true });
     await this.server.close();
   }
 }
