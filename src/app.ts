@@ -10,6 +10,7 @@ import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { skipTokenCreationStacks } from "./terraform/token-stacks";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
+import { checkProjectEnv } from "./validation/env";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -26,6 +27,8 @@ export interface BuildAppOptions {
 export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
+  // A misspelt setting (TAILNET_BAKEND=s3) stops here rather than leaving the default in silence.
+  checkProjectEnv(options.env ?? process.env);
   // Before any token exists: see token-stacks.ts (SYNTH_DEBUG=1 keeps them).
   skipTokenCreationStacks(options.env ?? process.env);
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
