@@ -45,7 +45,9 @@ export function checkProjectEnv(env: NodeJS.ProcessEnv, known: readonly string[]
     const upper = name.toUpperCase();
     const hits = naturalSort(nearest(upper, known));
     const prefix = PROJECT_ENV_PREFIXES.find((p) => upper.startsWith(p)) ?? hits.map((h) => PROJECT_ENV_PREFIXES.find((p) => h.startsWith(p))).find(Boolean);
-    const family = naturalSort(known.filter((k) => prefix === undefined || k.startsWith(prefix)));
+    // The settings of the same family: same prefix, else the same first word (SYNTH_DEBUG).
+    const word = (k: string) => k.split("_")[0];
+    const family = naturalSort(known.filter((k) => (prefix !== undefined ? k.startsWith(prefix) : hits.some((h) => word(h) === word(k)))));
     fail(name, sentences("is not a setting this project reads (its value is ignored, not used).", suggestion(hits), `Settings: ${family.join(", ")}.`));
   }
 }
