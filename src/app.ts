@@ -11,6 +11,7 @@ import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { skipTokenCreationStacks } from "./terraform/token-stacks";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 import { checkProjectEnv } from "./validation/env";
+import { withOutdirLock } from "./terraform/outdir-lock";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -58,7 +59,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
 /** Synthesizes every stack into `<outdir>/stacks/<name>/cdk.tf.json`; returns the stack names. */
 export function synthesizeApp(outdir: string): string[] {
   const app = buildApp({ outdir });
-  app.synth();
+  withOutdirLock(app.outdir, () => app.synth());
   return [...STACK_NAMES];
 }
 
