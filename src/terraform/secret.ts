@@ -19,6 +19,9 @@ const BRAND: unique symbol = Symbol.for("linode-tailnet-cdktf.Secret");
 const RESOURCE_REFERENCE =
   /^\$\{(?:data\.)?(?!(?:var|local|each|self|path|terraform|count|module)\.)[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(?:\[(?:each\.key|\d+)\])?(?:\.[A-Za-z_][A-Za-z0-9_]*)+\}$/;
 
+/** A cdktf token standing for a variable's value (what Secret.fromVariable holds). */
+const TOKEN = /^\$\{TfToken\[TOKEN\.\d+\]\}$/;
+
 const HOW = 'a Secret from a sensitive variable (Secret.fromVariable) or a resource attribute (Secret.fromAttribute, or Secret.fromReference("${random_password.x.result}"))';
 
 export class Secret {
@@ -98,11 +101,14 @@ export function isSecret(value: unknown): value is Secret {
  * in) or anything else not made by Secret fails naming the field, without showing the value.
  */
 export function requireSecret(field: string, value: unknown): string {
-  if (!isSecret(value)) {
+  // The brand is shared across copies (Symbol.for), so it can be forged: the expression must still
+  // be a reference or a variable's token, whatever object carries it.
+  const expression = isSecret(value) ? (value as { expression?: unknown }).expression : undefined;
+  if (typeof expression !== "string" || !(RESOURCE_REFERENCE.test(expression) || TOKEN.test(expression))) {
     const kind = typeof value === "string" ? "literal text" : value === null ? "null" : typeof value;
     fail(field, `is ${kind}, not a Secret: a secret must be ${HOW}, so its value never lands in the synthesized JSON (value not shown)`);
   }
-  return value.expression;
+  return expression;
 }
 
 /** Like requireSecret, for an optional prop. */
