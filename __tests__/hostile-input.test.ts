@@ -452,3 +452,48 @@ describe("class 7: parallel syntheses never leave the output mixed", () => {
     }
   }, 120_000);
 });
+
+describe("class 7: a router never adopts another device of its hostname", () => {
+  test("two nodes of one app with one hostname fail at synthesis", () => {
+    const app = Testing.app() as App;
+    const mesh = new MeshStack(app, "mesh", {});
+    new LinodeSubnetRouterStack(app, "router-a", { tailnetPolicy: mesh.tailnetPolicy });
+    oneLine(
+      () => new AwsSubnetRouterStack(app, "router-b", { tailnetPolicy: mesh.tailnetPolicy, hostname: "linode-subnet-router" } as AwsSubnetRouterStackProps),
+      "hostname",
+    );
+  });
+
+  // Through the real terraform: what the tailnet holds when the router stack reads it at apply.
+  const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" }).status === 0;
+  if (!terraform) console.warn("SKIPPED device adoption cases: terraform is not on PATH");
+  const tf = terraform ? test.each : test.skip.each;
+  const own = { hostname: "linode-subnet-router", tags: ["tag:linode-subnet-router"] };
+  tf([
+    ["a hand-built device of the same name beside the node", [own, { hostname: "linode-subnet-router", tags: [] }], /2 devices in the tailnet have the\s+hostname\s+linode-subnet-router/],
+    ["another stack's node of the same name and tag", [own, own], /2 devices in the tailnet have the\s+hostname\s+linode-subnet-router/],
+    ["only a hand-built device of that name (the node not joined)", [{ hostname: "linode-subnet-router", tags: [] }], /does not carry\s+tag:linode-subnet-router/],
+    ["only a device with another tag", [{ hostname: "linode-subnet-router", tags: ["tag:mesh"] }], /does not carry\s+tag:linode-subnet-router/],
+    ["exactly the node", [own], undefined],
+  ] as [string, object[], RegExp | undefined][])("%s", async (_label, devices, refused) => {
+    const { withSession } = await import("../src/harness/runner");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hostile-device-"));
+    try {
+      const app = new App({ outdir: path.join(tmp, "out") });
+      new LinodeSubnetRouterStack(app, "r", {});
+      app.synth();
+      const configPath = path.join(tmp, "out", "stacks", "r", "cdk.tf.json");
+      await withSession(
+        { configPath, workDir: path.join(tmp, "work"), schemaDir: path.join(ROOT, "schemas"), stripProvisioners: true, dataSources: { tailscale_devices: { devices: devices as never } } },
+        async (s) => {
+          const applied = s.apply().then(() => "applied", (e: Error) => e.message);
+          const result = await applied;
+          if (refused) expect(result).toMatch(refused);
+          else expect(result).toBe("applied");
+        },
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -9,6 +9,7 @@ import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
 import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG, WORK_TFVARS } from "./workdir";
+import { stackDataFixtures } from "./stacks";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 
 export interface TerraformResult {
@@ -175,7 +176,10 @@ export class OfflineSession {
         `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
       );
     }
-    const server = await startOfflineServer({ providers, dataSources: props.dataSources, applyDelayMs: props.applyDelayMs });
+    // Without fixtures of its own, a session reads what the stack's data sources would find live
+    // (stackDataFixtures: the policy fragment, the node a router stack looks up).
+    const dataSources = props.dataSources ?? stackDataFixtures(props.configPath).fixtures;
+    const server = await startOfflineServer({ providers, dataSources, applyDelayMs: props.applyDelayMs });
     const env = { ...offlineEnv(prepared.workDir, server.reattachJson), ...props.env };
     return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)));
   }

@@ -124,6 +124,7 @@ export class AwsSubnetRouter extends Construct {
     const routerSubnet = this.network.publicSubnets[plan.publicSubnet.name];
     this.succession = new NodeSuccession(this, "succession", {
       hostname: name,
+      tags: [tag],
       resourceName: "router",
       joinTimeout: props.joinTimeout,
       replaceTriggers: {

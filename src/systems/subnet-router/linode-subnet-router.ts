@@ -80,6 +80,7 @@ export class LinodeSubnetRouter extends Construct {
     requireUserDataFits(script);
     this.succession = new NodeSuccession(this, "succession", {
       hostname: plan.hostname,
+      tags: [tag],
       resourceName: "router",
       joinTimeout: props.joinTimeout,
       replaceTriggers: {
