@@ -154,9 +154,13 @@ describe("class 1: a secret is never a literal", () => {
   test.each([
     ["VRRP password as text", { vrrpPassword: PASSWORD }, "vrrpPassword"],
     ["VRRP password forged", { vrrpPassword: forged(PASSWORD) }, "vrrpPassword"],
+    ["tunnel pre-shared key typed in", { psk: "psk-HOSTILE-literal-0123" }, "tunnels[0].presharedKey"],
+    ["tunnel pre-shared key in a template", { psk: "${\"psk-HOSTILE-literal-0123\"}" }, "tunnels[0].presharedKey"],
   ])("site-to-site delivery refuses a %s", (_label, over, field) => {
-    const tunnel = { outsideAddress: "x", presharedKey: "${aws_vpn_connection.a.tunnel1_preshared_key}", insideCidr: "x", cgwInsideAddress: "x", vgwInsideAddress: "x", bgpAsn: "x" };
-    oneLine(() => routerSlots({ host: "${h}", tunnels: [tunnel, tunnel], ...(over as unknown as { vrrpPassword: Secret }) }), field, [PASSWORD]);
+    const o = over as { vrrpPassword?: unknown; psk?: string };
+    const tunnel = { outsideAddress: "x", presharedKey: o.psk ?? "${aws_vpn_connection.a.tunnel1_preshared_key}", insideCidr: "x", cgwInsideAddress: "x", vgwInsideAddress: "x", bgpAsn: "x" };
+    const vrrpPassword = (o.vrrpPassword ?? Secret.fromReference("${random_password.vrrp.result}")) as Secret;
+    oneLine(() => routerSlots({ host: "${h}", tunnels: [tunnel, tunnel], vrrpPassword }), field, [PASSWORD, "psk-HOSTILE"]);
   });
 
   test.each([

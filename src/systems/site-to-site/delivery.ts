@@ -54,7 +54,8 @@ export function routerSlots(props: Pick<RouterConfigDeliveryProps, "host" | "tun
     const marked = {} as Record<keyof TunnelValues, string>;
     for (const f of TUNNEL_FIELDS) {
       marked[f] = T(n + 1, f.toUpperCase());
-      slots[marked[f]] = tv[f];
+      // The pre-shared key is a secret: only AWS's attribute, never a key typed in.
+      slots[marked[f]] = f === "presharedKey" ? Secret.fromReference(tv[f], `tunnels[${n}].presharedKey`).expression : tv[f];
     }
     return marked as TunnelValues;
   }) as unknown as [TunnelValues, TunnelValues];
