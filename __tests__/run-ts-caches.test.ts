@@ -161,6 +161,21 @@ test.each(CODE_CACHE_DAMAGE)("a code cache file %s is compiled afresh, never use
   expect(codeCache(next.stderr)[1]).toEqual([]);
 });
 
+test.each([
+  ["the transpile cache directory is a file", (c: string) => fs.writeFileSync(path.join(c, "ts-cache"), "not a directory")],
+  ["the code cache directory is a file", (c: string) => fs.writeFileSync(path.join(c, "code-cache"), "not a directory")],
+  ["an entry's path is a directory", (c: string, dep: string) => fs.mkdirSync(path.join(c, "ts-cache", path.relative(ROOT, dep).replace(/\.ts$/, ".js")), { recursive: true })],
+])("a cache that can't be read or written (%s) only costs time", (_label, spoil) => {
+  const entry = path.join(work, "entry.ts");
+  const dep = path.join(work, "dep.ts");
+  fs.writeFileSync(entry, `import { word } from "./dep";\nconsole.log(word);\n`);
+  fs.writeFileSync(dep, `export const word = "left";\n`);
+  spoil(cache, dep);
+  expect(run(entry).stdout).toBe("left\n");
+  fs.writeFileSync(dep, `export const word = "rite";\n`);
+  expect(run(entry).stdout).toBe("rite\n");
+});
+
 test("an edit inside an installed package is seen at once (no cache keyed on npm's lock file)", () => {
   const pkg = path.join(work, "node_modules", "fake-pkg");
   fs.mkdirSync(pkg, { recursive: true });
