@@ -161,7 +161,12 @@ export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
   if (!fs.existsSync(props.configPath)) {
     throw new Error(`configPath ${props.configPath} does not exist (synthesize the stack first)`);
   }
-  const problem = workDirProblem(props.workDir, [path.dirname(props.configPath)]);
+  // The copy is written as <workDir>/cdk.tf.json: never over the config it is made from. (The CLI
+  // also refuses any work dir inside the synthesis output: workDirProblem.)
+  if (realish(props.workDir) === realish(path.dirname(props.configPath))) {
+    throw new Error(`workDir: ${props.workDir} is the directory of ${path.basename(props.configPath)}, which it would overwrite; choose another directory`);
+  }
+  const problem = workDirProblem(props.workDir, []);
   if (problem) throw new Error(`workDir: ${problem}`);
   const src = JSON.parse(fs.readFileSync(props.configPath, "utf8")) as TfJson;
   // Only its owner reads it: the tfvars and the plan file hold the variables' values.

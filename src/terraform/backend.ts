@@ -241,8 +241,9 @@ function requireObjectKey(field: string, key: string): void {
  * libpq (and lib/pq, Terraform's driver) parameters that carry a secret: `password`, `sslpassword`
  * (the client key's passphrase), `oauth_client_secret`, `scram_client_key`, `scram_server_key`, and
  * anything else named like a password, secret, token or credential (lib/pq passes unknown names on).
+ * `passfile` names a file (libpq's ~/.pgpass), not a secret.
  */
-const PG_SECRET_PARAM = /pass|secret|token|credential|scram/i;
+const PG_SECRET_PARAM = /^(?!passfile$)(?=.*(pass|secret|token|credential|scram))/i;
 
 /** A connection string that carries a secret would be written to disk; refuse it, without echoing it. */
 export function requirePasswordless(field: string, connStr: string): void {
