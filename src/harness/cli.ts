@@ -92,7 +92,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const vars: Record<string, unknown> = {};
   for (const kv of v.var ?? []) {
     const eq = kv.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--var expects name=value, got ${kv}`);
+    // The value may be a secret typed in the wrong shape: never echoed.
+    if (eq <= 0) throw new UsageError(`--var expects name=value, got an argument without a name and '=' (value not shown)`);
     const raw = kv.slice(eq + 1);
     let value: unknown = raw;
     try {

@@ -188,7 +188,9 @@ export function checkBackendOptions(options: unknown, field: string): asserts op
   const str = (k: string, required: boolean) => {
     const v = o[k];
     if (v === undefined && !required) return;
-    if (typeof v !== "string" || v.trim() === "") fail(`${field}.${k}`, `${JSON.stringify(v)} must be a non-empty string`);
+    // Connection settings may hold a secret put in the wrong place: shown redacted, never as given.
+    const shown = k === "connStr" || k === "endpoint" ? (typeof v === "string" ? showConnection(v) : `a ${Array.isArray(v) ? "list" : typeof v} (value not shown)`) : JSON.stringify(v);
+    if (typeof v !== "string" || v.trim() === "") fail(`${field}.${k}`, `${shown} must be a non-empty string`);
   };
   const bool = (k: string) => {
     if (o[k] !== undefined && typeof o[k] !== "boolean") fail(`${field}.${k}`, `${JSON.stringify(o[k])} must be true or false`);
@@ -256,6 +258,8 @@ export function requirePasswordless(field: string, connStr: string): void {
       fail(field, "is not a valid postgres:// URL (value not shown: it may hold a secret)");
     }
     if (url.password !== "") names.push("a password in the user info");
+    // No driver reads a fragment; a secret there would still be written to disk.
+    if (url.hash !== "") names.push("a fragment");
     names.push(...[...url.searchParams.keys()].filter((k) => PG_SECRET_PARAM.test(k)));
   } else {
     // key=value pairs, values quoted or not; a name anywhere, even inside a quoted value, counts.
