@@ -416,6 +416,18 @@ describe("class 7: a work dir never overwrites the synthesized output or the use
     expect(errors).toEqual([expect.stringMatching(/^plan:offline: --work-dir: cdktf\.out\/stacks\/mesh is inside cdktf\.out, whose files it would overwrite/)]);
     expect(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).toBe(before);
   });
+
+  test.each([
+    [["plan", "mesh", "--no-synth", "--outdir", "elsewhere", "--work-dir", "cdktf.out/stacks/mesh"], /is inside cdktf\.out/],
+    [["apply", "mesh", "--no-synth", "--work-dir", "cdktf.out"], /is inside cdktf\.out/],
+    [["plan", "mesh", "--no-synth", "--work-dir", "."], /holds files of its own and is not an offline work dir/],
+    [["validate", "mesh", "--no-synth", "--work-dir", "src"], /holds files of its own/],
+  ])("plan:offline %j is refused in one line", async (argv, why) => {
+    const errors: string[] = [];
+    const code = await harnessMain(argv, () => undefined, (t) => void errors.push(t));
+    expect(code).toBe(2);
+    expect(errors).toEqual([expect.stringMatching(why)]);
+  });
 });
 
 describe("class 7: two router stacks advertising overlapping routes into one tailnet", () => {

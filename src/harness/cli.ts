@@ -182,7 +182,10 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
   // Before anything is synthesized or written: a work dir inside the output would overwrite it.
   if (opts.command !== "churn") {
     const workDir = path.resolve(root, opts.workDir ?? path.join(".plan-work", opts.stack!));
-    const guarded = [path.resolve(root, opts.outdir), ...(opts.config ? [path.dirname(path.resolve(root, opts.config))] : [])];
+    // The output asked for, the default one (npm run synth writes there whatever --outdir says here),
+    // and the directory of a --config.
+    const guarded = [...new Set([path.resolve(root, opts.outdir), path.resolve(root, "cdktf.out")])];
+    if (opts.config) guarded.push(path.dirname(path.resolve(root, opts.config)));
     const problem = workDirProblem(workDir, guarded);
     if (problem) {
       err(`plan:offline: --work-dir: ${problem.split(`${root}${path.sep}`).join("")}\n`);
