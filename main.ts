@@ -3,10 +3,12 @@
 import { buildApp } from "./src/app";
 import { TailnetPolicy } from "./src/tailnet/tailnet-policy";
 import { synthOrExplain, underCdktfCli } from "./src/validation/report";
+import { withOutdirLock } from "./src/terraform/outdir-lock";
 
 process.exitCode = synthOrExplain(() => {
   const app = buildApp();
-  app.synth();
+  // One synthesis at a time into an output directory: parallel runs never leave it mixed.
+  withOutdirLock(app.outdir, () => app.synth());
   // Promises the user's base policy makes void (see README, "The tailnet policy"): said, not fatal.
   // The cdktf CLI prints them itself (they are annotations); run directly, we do.
   if (!underCdktfCli()) for (const w of TailnetPolicy.warningsOf(app)) process.stderr.write(`warning: ${w}\n`);

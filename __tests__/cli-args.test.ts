@@ -35,7 +35,7 @@ describe("harness CLI (plan:offline, apply:offline, churn:offline)", () => {
     [[], "a command is needed: plan, apply, validate, churn, serve"],
     [["plan", "a", "b"], 'unexpected argument "b"'],
     [["churn", "article"], "churn needs --remove <region>"],
-    [["plan", "article", "--var", "novalue"], "--var expects name=value, got novalue"],
+    [["plan", "article", "--var", "novalue"], "--var expects name=value, got an argument without a name and '=' (value not shown)"],
   ])("%j is refused in one line, exit 2", async (argv, message) => {
     const c = capture();
     expect(await harnessMain(argv, c.o, c.e)).toBe(2);

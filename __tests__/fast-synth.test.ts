@@ -31,20 +31,30 @@ test("no source imports a provider's index: only the resource files in use are l
   expect(offenders).toEqual([]);
 });
 
-test("after an edit, only the edited file is transpiled again", () => {
+test("after an edit, only the edited file is transpiled again; a touch alone transpiles nothing", () => {
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1" };
   const run = () => spawnSync(process.execPath, ["scripts/run-ts.js", "main.ts"], { cwd: ROOT, env, encoding: "utf8" });
   expect(run().status).toBe(0);
   const cached = (rel: string) => path.join(CACHE, rel.replace(/\.ts$/, ".js"));
   const watched = ["src/app.ts", "src/validation/index.ts", "src/systems/mesh/mesh-stack.ts", ".gen/providers/linode/instance/index.ts"];
-  const before = Object.fromEntries(watched.map((f) => [f, fs.statSync(cached(f)).mtimeMs]));
-  const now = new Date(Date.now() + 1000);
-  fs.utimesSync(path.join(ROOT, "src/app.ts"), now, now);
+  const mtimes = () => Object.fromEntries(watched.map((f) => [f, fs.statSync(cached(f)).mtimeMs]));
+  const before = mtimes();
+  const app = path.join(ROOT, "src/app.ts");
+  const original = fs.readFileSync(app, "utf8");
+  // Keyed by content: a new mtime with the same text is no reason to transpile.
+  const later = new Date(Date.now() + 1000);
+  fs.utimesSync(app, later, later);
   expect(run().status).toBe(0);
-  const after = Object.fromEntries(watched.map((f) => [f, fs.statSync(cached(f)).mtimeMs]));
+  expect(mtimes()).toEqual(before);
+  try {
+    fs.writeFileSync(app, `${original}// fast-synth edit\n`);
+    expect(run().status).toBe(0);
+  } finally {
+    fs.writeFileSync(app, original);
+  }
+  const after = mtimes();
   expect(after["src/app.ts"]).toBeGreaterThan(before["src/app.ts"]);
   for (const f of watched.slice(1)) expect(after[f]).toBe(before[f]);
-  // The cached text names the source it was made from.
-  const st = fs.statSync(path.join(ROOT, "src/app.ts"));
-  expect(fs.readFileSync(cached("src/app.ts"), "utf8").split("\n")[0]).toBe(`// ts-cache ${st.size} ${st.mtimeMs}`);
+  // The cached text names the source it was made from (a SHA-256 with the transpiler's) and its own hash.
+  expect(fs.readFileSync(cached("src/app.ts"), "utf8").split("\n")[0]).toMatch(/^\/\/ ts-cache [A-Za-z0-9_-]{43} [A-Za-z0-9_-]{43}$/);
 });

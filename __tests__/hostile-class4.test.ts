@@ -1,3 +1,4 @@
+import { Secret } from "../src/terraform/secret";
 import { Testing, TerraformStack } from "cdktf";
 import { RuledSecurityGroup, RuledSecurityGroupProps, SecurityGroupRule } from "../src/aws/security-group";
 import { NodeFirewall } from "../src/linode/node-firewall";
@@ -20,7 +21,7 @@ const s2s = (p: SiteToSiteStackProps) => () => new SiteToSiteStack(Testing.app()
 const srl = (p: LinodeSubnetRouterStackProps) => () => new LinodeSubnetRouterStack(Testing.app(), "srl", p);
 const sra = (p: AwsSubnetRouterStackProps) => () => new AwsSubnetRouterStack(Testing.app(), "sra", p);
 const nodes = (p: Partial<TailscaleNodesProps>) => () =>
-  new TailscaleNodes(stack(), "nodes", { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: "${var.k}", delivery: "cloud-init", ...p });
+  new TailscaleNodes(stack(), "nodes", { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: Secret.fromReference("${tailscale_tailnet_key.k.key}"), delivery: "cloud-init", ...p });
 const inbound = (r: Record<string, unknown>) => () =>
   new NodeFirewall(stack(), "fw", { label: "fw-test", sshSourceCidrs: [], extraInbound: [{ label: "extra", action: "ACCEPT", protocol: "TCP", ports: "443", ipv4: ["0.0.0.0/0"], ...r } as never] });
 const sg = (p: Partial<RuledSecurityGroupProps>) => () => new RuledSecurityGroup(stack(), "sg", { name: "router-group", description: "ok", vpcId: "vpc-1", ...p });
@@ -50,7 +51,7 @@ const refused: [string, () => unknown, RegExp][] = [
     "two node sets with one label in a stack",
     () => {
       const s = stack();
-      const p: TailscaleNodesProps = { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: "${var.k}", delivery: "cloud-init" };
+      const p: TailscaleNodesProps = { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: Secret.fromReference("${tailscale_tailnet_key.k.key}"), delivery: "cloud-init" };
       new TailscaleNodes(s, "one", { ...p, resourceName: "one" });
       new TailscaleNodes(s, "two", { ...p, resourceName: "two", nodes: [{ name: "b", region: "us-ord" }, { name: "a", region: "us-ord" }] });
     },
@@ -60,7 +61,7 @@ const refused: [string, () => unknown, RegExp][] = [
     "two node sets, the same label at the same index",
     () => {
       const s = stack();
-      const p: TailscaleNodesProps = { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: "${var.k}", delivery: "cloud-init" };
+      const p: TailscaleNodesProps = { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: Secret.fromReference("${tailscale_tailnet_key.k.key}"), delivery: "cloud-init" };
       new TailscaleNodes(s, "one", { ...p, resourceName: "one" });
       new TailscaleNodes(s, "two", { ...p, resourceName: "two" });
     },

@@ -186,7 +186,7 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
     expect(node.authorized_keys).toBe("${var.ssh_public_keys}");
     expect(stack.variable.ssh_private_key.sensitive).toBe(true);
     expect(stack.variable.admin_cidrs.default).toEqual(["203.0.113.0/24", "2001:db8::/48"]);
-    expect(stack.variable.admin_cidrs.validation).toHaveLength(3);
+    expect(stack.variable.admin_cidrs.validation).toHaveLength(4);
   });
 });
 

@@ -1,3 +1,4 @@
+import { Secret } from "../src/terraform/secret";
 import { readFileSync } from "fs";
 import { join } from "path";
 import { Testing, TerraformStack } from "cdktf";
@@ -25,7 +26,7 @@ const awsRouter = (p: AwsSubnetRouterStackProps) => () => new AwsSubnetRouterSta
 const firewall = (p: Partial<NodeFirewallProps>) => () => new NodeFirewall(stack(), "fw", { label: "fw-test", sshSourceCidrs: [], ...p });
 const inbound = (r: Record<string, unknown>) => firewall({ extraInbound: [{ label: "extra", action: "ACCEPT", protocol: "TCP", ports: "443", ipv4: ["0.0.0.0/0"], ...r } as never] });
 const nodes = (p: Partial<TailscaleNodesProps>) => () =>
-  new TailscaleNodes(stack(), "nodes", { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: "${var.k}", delivery: "cloud-init", ...p });
+  new TailscaleNodes(stack(), "nodes", { nodes: [{ name: "a", region: "us-ord" }], advertiseTags: ["tag:mesh"], authKey: Secret.fromReference("${tailscale_tailnet_key.k.key}"), delivery: "cloud-init", ...p });
 const sg = (p: Partial<RuledSecurityGroupProps>) => () => new RuledSecurityGroup(stack(), "sg", { name: "router-group", description: "ok", vpcId: "vpc-1", ...p });
 const rule = (r: Partial<SecurityGroupRule>): SecurityGroupRule => ({ name: "r", description: "ok", protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "10.0.0.0/8", ...r });
 const longName = "n".repeat(48); // mesh- + 48 = 53 characters: a valid hostname, too long a Linode label

@@ -213,7 +213,7 @@ describe("the app's site-to-site stack", () => {
     expect(stack.variable.linode_token.default).toBeUndefined();
     expect(stack.variable.ssh_private_key).toMatchObject({ sensitive: true, default: null });
     expect(stack.variable.admin_cidrs.default).toBeUndefined();
-    expect(stack.variable.admin_cidrs.validation).toHaveLength(3);
+    expect(stack.variable.admin_cidrs.validation).toHaveLength(4);
     expect(stack.variable.ssh_public_keys.default).toBeUndefined();
   });
 

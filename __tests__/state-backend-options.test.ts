@@ -68,8 +68,8 @@ describe("refusals", () => {
     ["a secret key (snake case)", { type: "s3", bucket: "b-1", region: "r", secret_key: "x" }, /^backend\.secret_key: credentials never go/],
     ["an SSE-C key", { type: "s3", bucket: "b-1", region: "r", sseCustomerKey: "x" }, /^backend\.sseCustomerKey: credentials never go.*AWS_SSE_CUSTOMER_KEY/],
     ["a pg password field", { type: "pg", password: "x" }, /^backend\.password: credentials never go.*PG_CONN_STR/],
-    ["a password in a pg URL", { type: "pg", connStr: "postgres://tf:hunter2@db/tfstate" }, /^backend\.connStr: holds a password \(value not shown\)/],
-    ["a password in a pg key=value string", { type: "pg", connStr: "host=db user=tf password=hunter2" }, /^backend\.connStr: holds a password/],
+    ["a password in a pg URL", { type: "pg", connStr: "postgres://tf:hunter2@db/tfstate" }, /^backend\.connStr: holds a secret: a password in the user info \(value not shown\)/],
+    ["a password in a pg key=value string", { type: "pg", connStr: "host=db user=tf password=hunter2" }, /^backend\.connStr: holds a secret: password \(value not shown\)/],
     ["an unknown type, near miss", { type: "postgres" }, /^backend\.type: "postgres" is not one of "local", "pg", "s3"\./],
     ["a misspelt option", { type: "s3", bucket: "b-1", region: "r", useLockFile: true }, /^backend\.useLockFile: is not an option of the s3 backend\. Did you mean "useLockfile"\? Options: bucket, encrypt, endpoint, key, keyPrefix, region, useLockfile, usePathStyle\.$/],
     ["an option of another backend", { type: "local", bucket: "b-1" }, /^backend\.bucket: is not an option of the local backend\. It takes none\.$/],
@@ -115,7 +115,7 @@ describe("choosing the backend from the environment", () => {
     [{ TAILNET_BACKEND: "s3", TAILNET_S3_REGION: "us-east-1" }, /^TAILNET_S3_BUCKET: must be set when TAILNET_BACKEND=s3/],
     [{ TAILNET_BACKEND: "s3", TAILNET_S3_BUCKET: "Bad_Name", TAILNET_S3_REGION: "r" }, /^TAILNET_S3_BUCKET: "Bad_Name" is not an S3 bucket name/],
     [{ TAILNET_BACKEND: "s3", TAILNET_S3_BUCKET: "b-1", TAILNET_S3_REGION: "r", TAILNET_S3_ENCRYPT: "yes" }, /^TAILNET_S3_ENCRYPT: "yes" is not one of "false", "true"\.$/],
-    [{ TAILNET_BACKEND: "pg", TAILNET_PG_CONN_STR: "postgres://tf:hunter2@db/x" }, /^TAILNET_PG_CONN_STR: holds a password \(value not shown\)/],
+    [{ TAILNET_BACKEND: "pg", TAILNET_PG_CONN_STR: "postgres://tf:hunter2@db/x" }, /^TAILNET_PG_CONN_STR: holds a secret: a password in the user info \(value not shown\)/],
     [{ TAILNET_PG_SCHEMA_PREFX: "x" }, /^TAILNET_PG_SCHEMA_PREFX: is not a setting this app reads\. Did you mean "TAILNET_PG_SCHEMA_PREFIX"\?/],
   ] as [NodeJS.ProcessEnv, RegExp][])("refuses %j", (env, expected) => {
     const text = message(() => backendFromEnv(env));

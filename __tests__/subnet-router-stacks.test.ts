@@ -99,10 +99,18 @@ describe("Linode subnet router (the app's stack)", () => {
     expect(triggers.script).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(router.lifecycle).toEqual({ replace_triggered_by: ["null_resource.router_revision"] });
     expect(stack.data.tailscale_device.router).toEqual({ hostname: "linode-subnet-router", wait_for: "15m", depends_on: ["linode_instance.router"] });
+    // The device is taken only once exactly one device has the hostname and it carries the tag.
+    const devices = stack.data.tailscale_devices.router;
+    expect(devices.filter).toEqual([{ name: "hostname", values: ["linode-subnet-router"] }]);
+    expect(devices.depends_on).toEqual(["data.tailscale_device.router"]);
+    expect(devices.lifecycle.postcondition.map((c: { condition: string }) => c.condition)).toEqual([
+      "${self.id == null ? true : length(self.devices) == 1}",
+      '${self.id == null ? true : length(self.devices) != 1 ? true : length(setsubtract(["tag:linode-subnet-router"], self.devices[0].tags)) == 0}',
+    ]);
     expect(r.tailscale_device_authorization.router).toEqual({
       device_id: "${data.tailscale_device.router.node_id}",
       authorized: true,
-      depends_on: ["linode_instance.router"],
+      depends_on: ["linode_instance.router", "data.tailscale_devices.router"],
       lifecycle: { replace_triggered_by: ["linode_instance.router.id"] },
     });
   });

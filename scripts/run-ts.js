@@ -5,27 +5,26 @@
  *
  *   node scripts/run-ts.js <entry.ts> [args...]
  *
- * No type check here: that is `npm run typecheck`'s job, and CI runs it. Three caches, all under
- * dist/ (RUN_TS_CACHE_DIR moves them), all safe to delete:
+ * No type check here: that is `npm run typecheck`'s job, and CI runs it. Two caches, both under
+ * dist/ (RUN_TS_CACHE_DIR moves them), both safe to delete, and neither may change a result: each
+ * entry is keyed by the content it was made from (a hash, never a size or a time) and carries a
+ * hash of itself, so a stale, truncated or corrupt entry is recompiled from the source, never used.
  * - Transpiled JavaScript (ts-cache/). Each .ts file is transpiled on its own by swc, in process,
- *   when it is first required, and kept keyed by the source's size and modification time. After an
- *   edit only the edited file is transpiled again; swc is not even loaded when nothing changed.
+ *   when it is first required. An entry is used only when it was made from a source with the same
+ *   SHA-256 by the same transpiler and options; swc is not even loaded when nothing changed.
  * - V8 code cache (code-cache/). Compiling JavaScript is much of what loading a module costs, so
- *   every module the entry loads is compiled with the bytecode V8 made for it last time. Each entry
- *   is checked against a hash of the module's source (V8 only checks its length); V8 itself
- *   rejects bytecode from another V8 or other flags. A module whose source changed is compiled
- *   afresh and its bytecode written back at exit.
- * - Dependency bundle (deps/). Node resolves, stats and reads every file of a package it loads
- *   (cdktf alone is hundreds); the packages the app requires are served from one file instead.
- *   See installDepsBundle.
+ *   every module the entry loads (the app's and node_modules') is compiled with the bytecode V8 made
+ *   for it last time, checked against a hash of the module's source (V8 itself only compares the
+ *   source's length) and a hash of the bytecode (V8 doesn't checksum it in release builds); V8
+ *   rejects bytecode from another V8 or other flags.
+ * (A bundle of the dependencies used to sit here too; it was keyed on npm's lock file, so an edit
+ * inside node_modules went unseen, and making it safe meant reading every file it spared: removed.)
  *
- * Only the files the entry requires are read: imports name a binding's resource file (never a
- * provider's index, which re-exports every resource), so only the bindings in use are loaded.
- *
- * SYNTH_DEBUG=1 is for an unexpected error: TypeScript line numbers in its stack (source maps),
- * neither code cache nor bundle, and cdktf's token creation stacks kept (src/terraform/token-stacks.ts).
- * Validation errors print one line and no stack either way. RUN_TS_CACHES=0 turns only the code
- * cache and the dependency bundle off; RUN_TS_DEBUG=1 has them say what they did, at exit.
+ * SYNTH_DEBUG=1 is for an unexpected error: TypeScript line numbers in its stack (source maps), no
+ * cache, and cdktf's token creation stacks kept (src/terraform/token-stacks.ts). Validation errors
+ * print one line and no stack either way. RUN_TS_CACHES=0 turns both caches off (every file
+ * transpiled and compiled afresh); RUN_TS_DEBUG=1 has them say what they did, at exit. Any other
+ * RUN_TS_* variable is refused (a typo would otherwise be ignored).
  */
 "use strict";
 const crypto = require("crypto");
@@ -33,14 +32,29 @@ const fs = require("fs");
 const path = require("path");
 const Module = require("module");
 const vm = require("vm");
-const { spawnSync } = require("child_process");
 
 const root = path.resolve(__dirname, "..");
+const RUN_TS_ENV = ["RUN_TS_CACHES", "RUN_TS_CACHE_DIR", "RUN_TS_DEBUG"];
+for (const name of Object.keys(process.env).filter((k) => k.startsWith("RUN_TS_")).sort()) {
+  if (RUN_TS_ENV.includes(name)) continue;
+  const { closest } = require("fastest-levenshtein");
+  process.stderr.write(`error: ${name}: is not a setting of the runner. Did you mean ${closest(name, RUN_TS_ENV)}? Settings: ${RUN_TS_ENV.join(", ")}.\n`);
+  process.exit(1);
+}
+for (const [name, allowed] of [["RUN_TS_CACHES", ["0", "1"]], ["RUN_TS_DEBUG", ["0", "1"]]]) {
+  const v = process.env[name];
+  if (v !== undefined && v !== "" && !allowed.includes(v)) {
+    process.stderr.write(`error: ${name}: ${JSON.stringify(v)} is not one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}\n`);
+    process.exit(1);
+  }
+}
 const cacheRoot = path.resolve(process.env.RUN_TS_CACHE_DIR || path.join(root, "dist"));
 const sourceMaps = process.env.SYNTH_DEBUG === "1";
+const caches = !sourceMaps && process.env.RUN_TS_CACHES !== "0";
 /** RUN_TS_DEBUG=1: each cache says what it did, on stderr at exit. */
 const debug = process.env.RUN_TS_DEBUG === "1";
 const shown = (file) => path.relative(root, file);
+const sha256 = (data) => crypto.createHash("sha256").update(data).digest("base64url");
 
 // ---- transpiling ----------------------------------------------------------------------------
 
@@ -100,21 +114,56 @@ function writeAtomically(file, data) {
   fs.renameSync(tmp, file);
 }
 
+/**
+ * What else decides the transpiled text besides the source: the transpilers' versions and the
+ * options above (this file's own text). Read once, when the first .ts file is required.
+ */
+let transpilerKey;
+function transpilerFingerprint() {
+  if (transpilerKey !== undefined) return transpilerKey;
+  const version = (pkg) => {
+    try {
+      return JSON.parse(fs.readFileSync(require.resolve(`${pkg}/package.json`), "utf8")).version;
+    } catch {
+      return "none";
+    }
+  };
+  transpilerKey = sha256(`${version("@swc/core")}\0${version("esbuild")}\0${transformer.toString()}\0${process.version}`);
+  return transpilerKey;
+}
+
+/** The entry's header: `// ts-cache <key of the source> <hash of the body>`. */
+const TS_CACHE_HEADER = /^\/\/ ts-cache ([A-Za-z0-9_-]+) ([A-Za-z0-9_-]+)\n/;
+
+let transpiled = 0;
+let rejected = 0;
+
 function compiled(filename) {
-  if (sourceMaps) return transpile(fs.readFileSync(filename, "utf8"), filename);
-  const stat = fs.statSync(filename);
-  // The key says which source the cached text was made from; anything else means transpile again.
-  const key = `// ts-cache ${stat.size} ${stat.mtimeMs}\n`;
+  const source = fs.readFileSync(filename, "utf8");
+  if (!caches) return transpile(source, filename);
+  const key = sha256(`${transpilerFingerprint()}\0${source}`);
   const rel = path.relative(root, filename);
   const cached = path.join(tsCacheDir, rel.startsWith("..") ? path.join("_outside", filename) : rel).replace(/\.ts$/, ".js");
+  let text;
   try {
-    const text = fs.readFileSync(cached, "utf8");
-    if (text.startsWith(key)) return text;
+    text = fs.readFileSync(cached, "utf8");
   } catch {
     // not cached yet
   }
-  const code = key + transpile(fs.readFileSync(filename, "utf8"), filename);
-  writeAtomically(cached, code);
+  if (text !== undefined) {
+    const m = TS_CACHE_HEADER.exec(text);
+    // Used only when made from this very source and intact: anything else is transpiled again.
+    if (m && m[1] === key && m[2] === sha256(text.slice(m[0].length))) return text;
+    rejected++;
+  }
+  transpiled++;
+  const body = transpile(source, filename);
+  const code = `// ts-cache ${key} ${sha256(body)}\n${body}`;
+  try {
+    writeAtomically(cached, code);
+  } catch {
+    // A cache that can't be written only costs the next run time.
+  }
   return code;
 }
 
@@ -124,36 +173,46 @@ Module._extensions[".ts"] = (module, filename) => module._compile(compiled(filen
 
 /**
  * One file per entry point, V8 version and set of flags: [4-byte header length][JSON header]
- * [bytecode...], the header listing [filename, source hash, offset, length] per module.
+ * [bytecode...], the header listing [filename, source hash, bytecode hash, offset, length] per module.
+ * Anything that doesn't parse, or an entry whose bytecode doesn't hash as listed, is compiled afresh.
  */
 function installCodeCache(entry) {
   const name = cacheName(entry);
   // V8 rejects bytecode made under other flags: runs with other flags keep a cache of their own.
   const flags = crypto.createHash("sha1").update(`${process.execArgv.join(" ")}\0${process.env.NODE_OPTIONS ?? ""}`).digest("hex").slice(0, 8);
   const file = path.join(cacheRoot, "code-cache", `${name}.${process.versions.v8}.${process.arch}.${flags}.bin`);
-  /** filename -> { hash, data } as read; replaced for modules compiled afresh. */
+  /** filename -> { hash, dataHash, data } as read; replaced for modules compiled afresh. */
   const entries = new Map();
   try {
     const buf = fs.readFileSync(file);
     const headerLength = buf.readUInt32LE(0);
     const data = buf.subarray(4 + headerLength);
-    for (const [filename, hash, offset, length] of JSON.parse(buf.toString("utf8", 4, 4 + headerLength))) {
-      entries.set(filename, { hash, data: data.subarray(offset, offset + length) });
+    const header = JSON.parse(buf.toString("utf8", 4, 4 + headerLength));
+    for (const [filename, hash, dataHash, offset, length] of header) {
+      if (typeof filename !== "string" || !Number.isInteger(offset) || !Number.isInteger(length)) throw new Error("bad entry");
+      entries.set(filename, { hash, dataHash, data: data.subarray(offset, offset + length) });
     }
   } catch {
     // no cache yet, or unreadable: everything compiles afresh and the file is written anew
+    entries.clear();
   }
   /** Modules compiled without usable bytecode this run: their script, to ask V8 for it at exit. */
   const fresh = new Map();
-  let compiled = 0;
+  let modules = 0;
+  let corrupt = 0;
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
 
   Module.prototype._compile = function compileWithCache(content, filename) {
+    modules++;
     // V8 only compares a source's length with the bytecode's; the hash catches same-length edits.
-    compiled++;
     const hash = crypto.createHash("sha1").update(content).digest("base64");
     const known = entries.get(filename);
-    const cachedData = known?.hash === hash ? known.data : undefined;
+    let cachedData;
+    if (known?.hash === hash) {
+      // Bytecode is trusted only as written: a flipped or missing byte means compiling afresh.
+      if (crypto.createHash("sha1").update(known.data).digest("base64") === known.dataHash) cachedData = known.data;
+      else corrupt++;
+    }
     // The same wrapper Node puts around a CommonJS module; a shebang line is a comment to it.
     const source = Module.wrap(content.startsWith("#!") ? `//${content}` : content);
     const script = new vm.Script(source, { filename, cachedData, importModuleDynamically: dynamicImport });
@@ -170,16 +229,23 @@ function installCodeCache(entry) {
   };
 
   process.once("exit", () => {
-    if (debug) process.stderr.write(`run-ts: code cache: ${compiled} modules, ${fresh.size} compiled afresh: ${[...fresh.keys()].map(shown).join(" ")}\n`);
+    if (debug) {
+      process.stderr.write(
+        `run-ts: code cache: ${modules} modules, ${fresh.size} compiled afresh (${corrupt} corrupt): ${[...fresh.keys()].map(shown).join(" ")}\n`,
+      );
+    }
     if (fresh.size === 0) return;
     try {
       // Bytecode asked for after the run includes the functions that ran, not only the top level.
-      for (const [filename, { hash, script }] of fresh) entries.set(filename, { hash, data: script.createCachedData() });
+      for (const [filename, { hash, script }] of fresh) {
+        const data = script.createCachedData();
+        entries.set(filename, { hash, dataHash: crypto.createHash("sha1").update(data).digest("base64"), data });
+      }
       const header = [];
       const parts = [];
       let offset = 0;
-      for (const [filename, { hash, data }] of entries) {
-        header.push([filename, hash, offset, data.length]);
+      for (const [filename, { hash, dataHash, data }] of entries) {
+        header.push([filename, hash, dataHash, offset, data.length]);
         parts.push(data);
         offset += data.length;
       }
@@ -193,108 +259,9 @@ function installCodeCache(entry) {
   });
 }
 
-// ---- dependency bundle ----------------------------------------------------------------------
-
-/**
- * Serves the packages the app requires (cdktf, constructs, the prebuilt providers...) from one
- * bundle per entry point, dist/deps/<entry>.js, made by scripts/bundle-deps.js. Which packages
- * go in is learnt from the app: a package a .ts file asks for that isn't in the bundle is loaded
- * from node_modules as usual and added when the run ends, as is everything when the installed
- * packages change (node_modules/.package-lock.json, which npm rewrites on every install).
- * A request is only served from the bundle when Node would resolve it to the very file that was
- * bundled, whoever asks: a package loaded from node_modules gets the bundle's cdktf, not a second one.
- */
-function installDepsBundle(entry) {
-  const name = cacheName(entry);
-  const bundleFile = path.join(cacheRoot, "deps", `${name}.js`);
-  const manifestFile = path.join(cacheRoot, "deps", `${name}.json`);
-  let installed;
-  try {
-    const stat = fs.statSync(path.join(root, "node_modules", ".package-lock.json"));
-    installed = `${stat.size} ${stat.mtimeMs}`;
-  } catch {
-    return; // not installed by npm: nothing to key a bundle on
-  }
-  /** specifier -> the file Node resolves it to, for what the bundle holds. */
-  let bundled = {};
-  /** What failed to bundle with these packages installed: not tried again until they change. */
-  let failed = [];
-  try {
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
-    if (manifest.installed === installed) {
-      if (fs.existsSync(bundleFile)) bundled = manifest.specifiers;
-      failed = manifest.failed ?? [];
-    }
-  } catch {
-    // no bundle yet
-  }
-  /** Packages the app asked for that the bundle lacks: specifier -> resolved file. */
-  const wanted = new Map();
-  const served = new Set();
-  let bundle;
-  const load = Module._load;
-  Module._load = function loadFromBundle(request, parent, isMain) {
-    const fromApp = parent?.filename?.endsWith(".ts") === true;
-    if (!isMain && (fromApp || Object.hasOwn(bundled, request)) && isPackage(request)) {
-      let resolved;
-      try {
-        resolved = Module._resolveFilename(request, parent, false);
-      } catch {
-        return load.apply(this, arguments); // Node's own error
-      }
-      if (bundled[request] === resolved) {
-        bundle ??= load(bundleFile, null, false);
-        // A bundle another run has just replaced may lack it: then it loads as usual.
-        if (typeof bundle[request] === "function") {
-          served.add(request);
-          return bundle[request]();
-        }
-      }
-      // Only installed packages: the app's own files must stay editable, and addons can't be bundled.
-      const installedPackage = resolved.includes(`${path.sep}node_modules${path.sep}`) && !resolved.endsWith(".node");
-      if (fromApp && installedPackage && !failed.includes(request)) wanted.set(request, resolved);
-    }
-    return load.apply(this, arguments);
-  };
-  process.once("exit", () => {
-    if (debug) process.stderr.write(`run-ts: bundle served ${[...served].sort().join(" ") || "nothing"}; to add: ${[...wanted.keys()].sort().join(" ") || "nothing"}\n`);
-    try {
-      if (wanted.size > 0) rebuild();
-    } catch (err) {
-      // A bundle that can't be made only costs the next run time; the run's own result stands.
-      process.stderr.write(`run-ts: dependency bundle not updated: ${err.message}\n`);
-    }
-  });
-  function rebuild() {
-    const specifiers = { ...bundled, ...Object.fromEntries(wanted) };
-    const r = spawnSync(process.execPath, [path.join(__dirname, "bundle-deps.js"), bundleFile, JSON.stringify(specifiers)], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      encoding: "utf8",
-    });
-    if (r.status === 0) {
-      // Packages that don't load from a bundle keep loading from node_modules, not tried again
-      // until the installed packages change.
-      const left = JSON.parse(r.stdout);
-      for (const s of left) delete specifiers[s];
-      writeAtomically(manifestFile, `${JSON.stringify({ installed, specifiers, failed: [...failed, ...left] }, null, 1)}\n`);
-    } else {
-      // It only costs speed. Said once: not tried again until the installed packages change.
-      const why = (r.stderr || r.error?.message || "").trim();
-      process.stderr.write(`run-ts: could not bundle ${[...wanted.keys()].join(", ")} (${why}); they load from node_modules\n`);
-      writeAtomically(manifestFile, `${JSON.stringify({ installed, specifiers: bundled, failed: [...failed, ...wanted.keys()] }, null, 1)}\n`);
-    }
-  }
-}
-
 /** The entry's path from the project root as a file name: each entry point has caches of its own. */
 function cacheName(entry) {
   return path.relative(root, entry).replace(/[^A-Za-z0-9.-]+/g, "_");
-}
-
-/** A package name, possibly with a path inside it: not relative, not absolute, not Node's own. */
-function isPackage(request) {
-  return !request.startsWith(".") && !path.isAbsolute(request) && !Module.isBuiltin(request);
 }
 
 // ---- running the entry ----------------------------------------------------------------------
@@ -307,9 +274,9 @@ if (!entry || !entry.endsWith(".ts")) {
 // The entry runs as the main module (its `require.main === module` holds), with its own arguments.
 const main = path.resolve(entry);
 if (sourceMaps) process.setSourceMapsEnabled(true);
-else if (process.env.RUN_TS_CACHES !== "0") {
-  installCodeCache(main);
-  installDepsBundle(main);
+if (caches) installCodeCache(main);
+if (debug) {
+  process.once("exit", () => process.stderr.write(`run-ts: ts-cache: ${transpiled} transpiled (${rejected} stale or corrupt entries)\n`));
 }
 process.argv = [process.argv[0], main, ...args];
 Module.runMain(main);

@@ -10,6 +10,8 @@ import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { skipTokenCreationStacks } from "./terraform/token-stacks";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
+import { checkProjectEnv } from "./validation/env";
+import { withOutdirLock } from "./terraform/outdir-lock";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -26,6 +28,8 @@ export interface BuildAppOptions {
 export const STACK_NAMES = ["article", "mesh", "subnet-router-linode", "subnet-router-aws", "erlang-cluster", "site-to-site"] as const;
 
 export function buildApp(options: BuildAppOptions = {}): App {
+  // A misspelt setting (TAILNET_BAKEND=s3) stops here rather than leaving the default in silence.
+  checkProjectEnv(options.env ?? process.env);
   // Before any token exists: see token-stacks.ts (SYNTH_DEBUG=1 keeps them).
   skipTokenCreationStacks(options.env ?? process.env);
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
@@ -60,7 +64,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
 /** Synthesizes every stack into `<outdir>/stacks/<name>/cdk.tf.json`; returns the stack names. */
 export function synthesizeApp(outdir: string): string[] {
   const app = buildApp({ outdir });
-  app.synth();
+  withOutdirLock(app.outdir, () => app.synth());
   return [...STACK_NAMES];
 }
 

@@ -13,7 +13,7 @@ import { loadRecordedProviders } from "./schema";
 import { startOfflineServer } from "./server";
 import { stackConfigPath, stackDataFixtures, synthesizeStacks } from "./stacks";
 import { countPlan } from "./summary";
-import { repoRoot, WORK_STATE } from "./workdir";
+import { repoRoot, WORK_STATE, workDirProblem } from "./workdir";
 
 export interface CliOptions {
   command: string;
@@ -103,7 +103,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   const vars: Record<string, unknown> = {};
   for (const kv of v.var ?? []) {
     const eq = kv.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--var expects name=value, got ${kv}`);
+    // The value may be a secret typed in the wrong shape: never echoed.
+    if (eq <= 0) throw new UsageError(`--var expects name=value, got an argument without a name and '=' (value not shown)`);
     const raw = kv.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -205,6 +206,20 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     });
     await server.close();
     return 0;
+  }
+
+  // Before anything is synthesized or written: a work dir inside the output would overwrite it.
+  if (opts.command !== "churn") {
+    const workDir = path.resolve(root, opts.workDir ?? path.join(".plan-work", opts.stack!));
+    // The output asked for, the default one (npm run synth writes there whatever --outdir says here),
+    // and the directory of a --config.
+    const guarded = [...new Set([path.resolve(root, opts.outdir), path.resolve(root, "cdktf.out")])];
+    if (opts.config) guarded.push(path.dirname(path.resolve(root, opts.config)));
+    const problem = workDirProblem(workDir, guarded);
+    if (problem) {
+      err(`plan:offline: --work-dir: ${problem.split(`${root}${path.sep}`).join("")}\n`);
+      return 2;
+    }
   }
 
   const engine = findEngine(opts.engine);

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
-import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG } from "./workdir";
+import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG, WORK_TFVARS } from "./workdir";
+import { stackDataFixtures } from "./stacks";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 import { EngineName, findEngine, PlanEngine, reattachFor } from "./engine";
 import { findCheckov, renderScanMarkdown, reviewScan, runCheckov, ScanReview } from "./scanner";
@@ -179,7 +180,10 @@ export class OfflineSession {
         `no recorded schema for ${missing.join(", ")}: add schemas/<name>.json (terraform providers schema -json) first`,
       );
     }
-    const server = await startOfflineServer({ providers, dataSources: props.dataSources, applyDelayMs: props.applyDelayMs });
+    // Without fixtures of its own, a session reads what the stack's data sources would find live
+    // (stackDataFixtures: the policy fragment, the node a router stack looks up).
+    const dataSources = props.dataSources ?? stackDataFixtures(props.configPath).fixtures;
+    const server = await startOfflineServer({ providers, dataSources, applyDelayMs: props.applyDelayMs });
     const env = { ...offlineEnv(prepared.workDir, reattachFor(engine, server.reattach)), ...props.env };
     return new OfflineSession(props, prepared, server, env, path.basename(path.dirname(props.configPath)), engine);
   }
@@ -271,6 +275,8 @@ export class OfflineSession {
   }
 
   async close(): Promise<void> {
+    // The variables' values (--var may carry secrets) don't outlive the session.
+    fs.rmSync(path.join(this.workDir, WORK_TFVARS), { force: true });
     await this.server.close();
   }
 }

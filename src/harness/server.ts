@@ -152,7 +152,7 @@ export class OfflineProvider {
     const schema = this.dataSchema(typeName).block;
     if (fixture) {
       for (const name of Object.keys(fixture)) {
-        if (!schema.attributes?.[name]) throw new Error(`data source fixture: ${typeName} has no attribute ${name}`);
+        if (!schema.attributes?.[name] && !schema.block_types?.[name]) throw new Error(`data source fixture: ${typeName} has no attribute or block ${name}`);
       }
       config = { ...(config as Record<string, CtyValue>), ...fixture };
     }

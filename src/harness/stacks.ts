@@ -7,6 +7,7 @@ import * as path from "path";
 import { parseHujson } from "../tailnet/policy/hujson";
 import { POLICY_FRAGMENT_FILE } from "../tailnet/tailnet-policy";
 import { DataSourceFixtures } from "./server";
+import { CtyValue } from "./cty";
 import { repoRoot } from "./workdir";
 
 type SynthesizeApp = (outdir: string) => string[];
@@ -52,12 +53,27 @@ export function synthesizeStacks(outdir: string, synth: SynthesizeApp = loadSynt
  * its config is served as that policy, as if the user had merged it (notes say so).
  */
 export function stackDataFixtures(configPath: string): { fixtures: DataSourceFixtures; notes: string[] } {
+  const fixtures: Record<string, Record<string, CtyValue>> = {};
+  const notes: string[] = [];
   const fragment = path.join(path.dirname(configPath), POLICY_FRAGMENT_FILE);
-  if (!fs.existsSync(fragment)) return { fixtures: {}, notes: [] };
-  const text = fs.readFileSync(fragment, "utf8");
-  const json = JSON.stringify(parseHujson(text, POLICY_FRAGMENT_FILE));
-  return {
-    fixtures: { tailscale_acl: { json, hujson: text } },
-    notes: [`data.tailscale_acl reads ${POLICY_FRAGMENT_FILE} as the tailnet's policy (as if it had been merged)`],
+  if (fs.existsSync(fragment)) {
+    const text = fs.readFileSync(fragment, "utf8");
+    const json = JSON.stringify(parseHujson(text, POLICY_FRAGMENT_FILE));
+    fixtures.tailscale_acl = { json, hujson: text };
+    notes.push(`data.tailscale_acl reads ${POLICY_FRAGMENT_FILE} as the tailnet's policy (as if it had been merged)`);
+  }
+  // A node looked up by hostname (src/tailnet/node-succession.ts): offline, the tailnet holds exactly
+  // that node, with the tags its key gives it.
+  const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as {
+    data?: Record<string, Record<string, { filter?: { name: string; values: string[] }[] }>>;
+    resource?: Record<string, Record<string, { tags?: string[] }>>;
   };
+  const lookups = Object.values(config.data?.tailscale_devices ?? {});
+  const hostnames = lookups.flatMap((d) => (d.filter ?? []).filter((f) => f.name === "hostname").flatMap((f) => f.values));
+  if (hostnames.length === 1) {
+    const tags = [...new Set(Object.values(config.resource?.tailscale_tailnet_key ?? {}).flatMap((k) => k.tags ?? []))].sort();
+    fixtures.tailscale_devices = { devices: [{ hostname: hostnames[0], tags }] as unknown as CtyValue };
+    notes.push(`data.tailscale_devices finds one device, ${hostnames[0]} (${tags.join(", ") || "no tags"}), as if the node had joined`);
+  }
+  return { fixtures, notes };
 }

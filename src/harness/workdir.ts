@@ -5,7 +5,8 @@
  *
  * Layout of `<workDir>` (default `<repo>/.plan-work/<stack>/`, git-ignored):
  *   cdk.tf.json              rewritten copy of the synthesized stack (overwritten every run)
- *   offline.tfvars.json      fake values for required variables + caller overrides
+ *   offline.tfvars.json      fake values for required variables + caller overrides (0600, removed
+ *                            when the session closes: --var values may be secrets)
  *   offline.terraformrc      empty CLI config (TF_CLI_CONFIG_FILE)
  *   terraform.tfstate        state of offline applies (kept across runs and re-synthesis)
  *   tfplan, plan.json, plan.md
@@ -121,12 +122,55 @@ export function offlineConfig(src: TfJson, opts: { stripProvisioners?: boolean; 
   return config;
 }
 
+/** The path with symlinks resolved as far as it exists (the rest appended as given). */
+function realish(p: string): string {
+  const abs = path.resolve(p);
+  let existing = abs;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  return path.join(fs.realpathSync(existing), path.relative(existing, abs));
+}
+
+const inside = (child: string, parent: string) => {
+  const r = path.relative(parent, child);
+  return r === "" || (!r.startsWith("..") && !path.isAbsolute(r));
+};
+
+/**
+ * Why `workDir` can't be an offline work dir, or undefined. A work dir is rewritten every run, so it
+ * must not be, or be inside, a directory whose files matter (`protectedDirs`: the synthesized
+ * output, the stack's directory), and an existing directory must be empty or an earlier work dir:
+ * --work-dir . (or ~) must not scatter files among the user's own.
+ */
+export function workDirProblem(workDir: string, protectedDirs: readonly string[]): string | undefined {
+  const dir = realish(workDir);
+  for (const p of protectedDirs) {
+    const guarded = realish(p);
+    if (inside(dir, guarded)) return `${workDir} is inside ${p}, whose files it would overwrite; choose a directory outside it (default .plan-work/<stack>)`;
+  }
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) return `${workDir} exists and is not a directory`;
+    const entries = fs.readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(WORK_CLI_CONFIG)) {
+      return `${workDir} holds files of its own and is not an offline work dir (no ${WORK_CLI_CONFIG}); give a new or empty directory`;
+    }
+  }
+  return undefined;
+}
+
 export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
   if (!fs.existsSync(props.configPath)) {
     throw new Error(`configPath ${props.configPath} does not exist (synthesize the stack first)`);
   }
+  // The copy is written as <workDir>/cdk.tf.json: never over the config it is made from. (The CLI
+  // also refuses any work dir inside the synthesis output: workDirProblem.)
+  if (realish(props.workDir) === realish(path.dirname(props.configPath))) {
+    throw new Error(`workDir: ${props.workDir} is the directory of ${path.basename(props.configPath)}, which it would overwrite; choose another directory`);
+  }
+  const problem = workDirProblem(props.workDir, []);
+  if (problem) throw new Error(`workDir: ${problem}`);
   const src = JSON.parse(fs.readFileSync(props.configPath, "utf8")) as TfJson;
-  fs.mkdirSync(props.workDir, { recursive: true });
+  // Only its owner reads it: the tfvars and the plan file hold the variables' values.
+  if (!fs.existsSync(props.workDir)) fs.mkdirSync(props.workDir, { recursive: true, mode: 0o700 });
   const config = offlineConfig(src, { stripProvisioners: props.stripProvisioners, keepBackend: props.keepBackend });
   fs.writeFileSync(path.join(props.workDir, WORK_CONFIG), JSON.stringify(config, null, 2) + "\n");
   fs.writeFileSync(path.join(props.workDir, WORK_CLI_CONFIG), "# empty: offline runs ignore the user's CLI config\n");
@@ -149,7 +193,7 @@ export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
     if (!(name in (config.variable ?? {}))) throw new Error(`vars.${name}: the stack declares no variable ${name}`);
     values[name] = v;
   }
-  fs.writeFileSync(path.join(props.workDir, WORK_TFVARS), JSON.stringify(values, null, 2) + "\n");
+  writePrivate(path.join(props.workDir, WORK_TFVARS), JSON.stringify(values, null, 2) + "\n");
   return {
     workDir: props.workDir,
     config,
@@ -157,6 +201,21 @@ export function prepareWorkDir(props: PrepareWorkDirProps): PreparedWorkDir {
     fakedVariables: faked.sort(),
     varArgs: [`-var-file=${WORK_TFVARS}`],
   };
+}
+
+/**
+ * Writes a file only its owner can read (0600), whatever was there before and whatever the umask:
+ * variable values given with --var may be secrets. Sessions remove it when they close.
+ */
+export function writePrivate(file: string, data: string): void {
+  fs.rmSync(file, { force: true });
+  const fd = fs.openSync(file, "wx", 0o600);
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Repository root: nearest ancestor of this file holding package.json. */

@@ -20,6 +20,7 @@ import {
   requireUnique,
 } from "../validation";
 import { fillTemplateSlots, hclQuotedTemplate } from "../terraform/template";
+import { optionalSecret, requireSecret, Secret } from "../terraform/secret";
 
 /** One node of the mesh. */
 export interface NodeSpec {
@@ -44,21 +45,21 @@ export interface TailscaleNodesProps {
   readonly linodeTags?: readonly string[];
   /** Tailscale tags the nodes advertise. */
   readonly advertiseTags: readonly string[];
-  /** Expression for the current node's auth key (see NodeAuthKeys.keyForEachNode). */
-  readonly authKey: string;
+  /** The current node's auth key, a reference (see NodeAuthKeys.key); never the key itself. */
+  readonly authKey: Secret;
   /** How the bootstrap script reaches the node. @default "remote-exec" */
   readonly delivery?: BootstrapDelivery;
   /** Public SSH keys put in root's authorized_keys (values or a list expression). */
   readonly authorizedKeys?: string[];
-  /** Private key remote-exec connects with (remote-exec only). @default none: ssh-agent */
-  readonly sshPrivateKey?: string;
+  /** Private key remote-exec connects with (remote-exec only), a sensitive variable. @default none: ssh-agent */
+  readonly sshPrivateKey?: Secret;
   /** Whether remote-exec uses ssh-agent: "true", "false" or a bool expression. @default "true" when no private key */
   readonly sshAgent?: string;
   /**
-   * Expression for the current node's root password (e.g. from a for_each `random_password`).
+   * The current node's root password, a reference (e.g. to a for_each `random_password`).
    * @default none: the provider sets a random password it does not keep; access is by key only
    */
-  readonly rootPassword?: string;
+  readonly rootPassword?: Secret;
   /** Cloud Firewall every node is created behind (attached at creation: never exposed without it). */
   readonly firewallId?: number;
   /** Pin a Tailscale version, e.g. "1.90.6". @default latest from the stable track */
@@ -77,10 +78,10 @@ export interface TailscaleNodesProps {
    */
   readonly bootstrapExtras?: BootstrapExtras;
   /**
-   * More slots in the rendered script: marker (an identifier that occurs nowhere else) → Terraform
-   * expression, e.g. a secret's reference, so the value itself is never in the synthesized JSON.
+   * More slots in the rendered script: marker (an identifier that occurs nowhere else) → a secret's
+   * reference, so the value itself is never in the synthesized JSON.
    */
-  readonly templateSlots?: Readonly<Record<string, string>>;
+  readonly templateSlots?: Readonly<Record<string, Secret>>;
   /**
    * Make some nodes Tailscale peer relays (client 1.86+): they serve relayed paths on UDP `port`
    * and advertise `tags` as well (their auth keys must carry them). @default none
@@ -129,6 +130,12 @@ export class TailscaleNodes extends Construct {
     const defaultType = props.instanceType ?? "g6-standard-2";
     const delivery = props.delivery ?? "remote-exec";
     requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
+    // Secrets only as references, checked here too: JavaScript callers bypass the types.
+    const authKey = requireSecret("authKey", props.authKey);
+    const rootPassword = optionalSecret("rootPassword", props.rootPassword);
+    const sshPrivateKey = optionalSecret("sshPrivateKey", props.sshPrivateKey);
+    const slots: Record<string, string> = {};
+    for (const [marker, value] of Object.entries(props.templateSlots ?? {})) slots[marker] = requireSecret(`templateSlots.${marker}`, value);
     requireOnlyInModes(
       { field: "delivery", value: delivery, appliesTo: ["remote-exec"], why: "cloud-init delivery never connects over SSH" },
       { sshPrivateKey: props.sshPrivateKey === undefined ? undefined : "(sensitive)", sshAgent: props.sshAgent },
@@ -161,13 +168,13 @@ export class TailscaleNodes extends Construct {
       ...props.bootstrapExtras,
       ...(props.peerRelay ? { peerRelay: peerRelayBootstrap(props.peerRelay, this.nodes) } : {}),
     });
-    for (const marker of Object.keys(props.templateSlots ?? {})) {
+    for (const marker of Object.keys(slots)) {
       if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
     }
     const scriptTemplate = fillTemplateSlots(script, {
-      ...props.templateSlots,
+      ...slots,
       [HOSTNAME_SLOT]: "${each.value.hostname}",
-      [AUTH_KEY_SLOT]: props.authKey,
+      [AUTH_KEY_SLOT]: authKey,
     });
 
     if (delivery === "cloud-init") requireUserDataFits(script);
@@ -183,8 +190,8 @@ export class TailscaleNodes extends Construct {
           type: "ssh",
           user: "root",
           host: "${self.ip_address}",
-          ...(props.sshPrivateKey ? { privateKey: props.sshPrivateKey } : {}),
-          agent: props.sshAgent ?? String(!props.sshPrivateKey),
+          ...(sshPrivateKey ? { privateKey: sshPrivateKey } : {}),
+          agent: props.sshAgent ?? String(!sshPrivateKey),
           timeout: "10m",
         },
       });
@@ -199,7 +206,7 @@ export class TailscaleNodes extends Construct {
       tags: [...linodeTags],
       // No root password unless asked for: the provider then sets a random one it does not keep,
       // and access is by SSH key or Tailscale SSH only.
-      rootPass: props.rootPassword,
+      rootPass: rootPassword,
       authorizedKeys: props.authorizedKeys,
       firewallId: props.firewallId,
       privateIp: false,

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { TailnetPolicy } from "./tailnet-policy";
 import { requireIntegerInRange, requireTailnetKeyDescription, requireTailscaleTag } from "../validation";
+import { Secret } from "../terraform/secret";
 
 /** Where nodes get the auth key they join the tailnet with. */
 export type NodeAuthKeySource =
@@ -39,11 +40,15 @@ export class NodeAuthKeys extends Construct {
    * (the one key's expression when `nodes` is omitted).
    */
   public readonly keyForEachNode: string;
+  /** The same reference as a Secret, for constructs that take one (TailscaleNodes). */
+  public readonly key: Secret;
 
   constructor(scope: Construct, id: string, props: NodeAuthKeysProps) {
     super(scope, id);
     const source = props.source;
     if (source.kind === "premade") {
+      // Refused unless the variable is sensitive and has no default: the key is never in the JSON.
+      this.key = Secret.fromVariable(source.variable, "premadeAuthKey");
       this.keyForEachNode = source.variable.stringValue;
       return;
     }
@@ -74,6 +79,7 @@ export class NodeAuthKeys extends Construct {
     });
     this.keys.overrideLogicalId(name);
     this.keyForEachNode = props.nodes ? `\${tailscale_tailnet_key.${name}[each.key].key}` : `\${tailscale_tailnet_key.${name}.key}`;
+    this.key = Secret.fromReference(this.keyForEachNode, "authKey");
   }
 }
 

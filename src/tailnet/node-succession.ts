@@ -18,6 +18,16 @@
  *   tailnet, old instance destroyed, new instance created, new node joins under the same name.
  *   `terraform destroy` removes the device from the tailnet the same way.
  *
+ * The lookup must find this node and no other. At tailscale/terraform-provider-tailscale v0.29.2
+ * (tailscale/data_source_device.go, Read) `data.tailscale_device` lists the devices whose hostname
+ * matches and takes the first (`selected = &devices[0]`), whoever made it: a hand-built device or
+ * another stack's node of the same hostname, or the predecessor of a replaced node, would be adopted.
+ * So `data.tailscale_devices.<name>` lists them all once the node has appeared (same hostname
+ * filter, tailscale/data_source_devices.go) and a postcondition stops the apply unless exactly one
+ * device has the hostname and it carries the node's tags; the authorization, which waits for that
+ * check, takes the device the wait found.
+ * Within one app, two nodes with one hostname fail at synthesis.
+ *
  * Reboots change nothing: the node keeps its state directory and identity.
  */
 import { TerraformResource, TerraformStack } from "cdktf";
@@ -25,14 +35,18 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Construct } from "constructs";
 import { DataTailscaleDevice } from "../../.gen/providers/tailscale/data-tailscale-device";
+import { DataTailscaleDevices } from "../../.gen/providers/tailscale/data-tailscale-devices";
 import { DeviceAuthorization } from "../../.gen/providers/tailscale/device-authorization";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { resourceAddress } from "../terraform/address";
-import { fail, requireHostname, requireJoinTimeout } from "../validation";
+import { fail, requireHostname, requireJoinTimeout, requireTailscaleTag } from "../validation";
+import { IConstruct } from "constructs";
 
 export interface NodeSuccessionProps {
   /** The hostname the node joins with (`tailscale up --hostname`): how the device is found. */
   readonly hostname: string;
+  /** The tags the node joins with: the device found must carry them. */
+  readonly tags: readonly string[];
   /**
    * Every input whose change replaces the node's instance (image, subnet, bootstrap script...), as
    * Terraform expressions or literals. A change replaces the revision, the key and the instance.
@@ -52,6 +66,8 @@ export class NodeSuccession extends Construct {
   public readonly revision: NullResource;
   /** The node, found by hostname after its instance exists (set by `follow`). */
   public device?: DataTailscaleDevice;
+  /** Every device with the hostname, checked to be exactly this node (set by `follow`). */
+  public devices?: DataTailscaleDevices;
   /** Owns the device: replacing or destroying it deletes the device from the tailnet (set by `follow`). */
   public authorization?: DeviceAuthorization;
   private readonly props: NodeSuccessionProps;
@@ -59,6 +75,9 @@ export class NodeSuccession extends Construct {
   constructor(scope: Construct, id: string, props: NodeSuccessionProps) {
     super(scope, id);
     requireHostname("hostname", props.hostname);
+    if (!Array.isArray(props.tags) || props.tags.length === 0) fail("tags", "must list the tags the node joins with (the device found must carry them)");
+    props.tags.forEach((t, i) => requireTailscaleTag(`tags[${i}]`, t));
+    claimHostname(this, props.hostname);
     if (!/^[a-z][a-z0-9_]*$/.test(props.resourceName)) fail("resourceName", `${JSON.stringify(props.resourceName)} must be a Terraform identifier (a-z, 0-9, _)`);
     const timeout = props.joinTimeout ?? "15m";
     // The provider's wait_for must parse as a Go duration above 1s.
@@ -90,15 +109,53 @@ export class NodeSuccession extends Construct {
       dependsOn: [instance],
     });
     this.device.overrideLogicalId(name);
+    const hostname = this.props.hostname;
+    const tags = `[${this.props.tags.map((t) => JSON.stringify(t)).join(", ")}]`;
+    // Read once the node has appeared (after the wait above): every device with the hostname.
+    this.devices = new DataTailscaleDevices(this, "devices", {
+      filter: [{ name: "hostname", values: [hostname] }],
+      dependsOn: [this.device],
+      lifecycle: {
+        postcondition: [
+          {
+            // A list block is never unknown in a plan (an empty list stands in until the read at
+            // apply), so the checks wait for the read's own id: unknown until then, so deferred.
+            condition: "${self.id == null ? true : length(self.devices) == 1}",
+            errorMessage:
+              `\${length(self.devices)} devices in the tailnet have the hostname ${hostname}; this stack would take one it may not own. ` +
+              `Remove the others (an old or hand-built device, or another stack's node) from the tailnet, or give this node another hostname, and apply again.`,
+          },
+          {
+            condition: `\${self.id == null ? true : length(self.devices) != 1 ? true : length(setsubtract(${tags}, self.devices[0].tags)) == 0}`,
+            errorMessage: `The device with the hostname ${hostname} does not carry ${this.props.tags.join(", ")}: it is not the node this stack made. Remove or rename it, and apply again.`,
+          },
+        ],
+      },
+    });
+    this.devices.overrideLogicalId(name);
     this.authorization = new DeviceAuthorization(this, "authorization", {
+      // The device the wait found, once the check above has passed (exactly one with the hostname).
       deviceId: this.device.nodeId,
       // Pre-authorised keys authorise the node already; this is a no-op there and approves it on
       // tailnets that require device approval.
       authorized: true,
-      dependsOn: [instance],
+      dependsOn: [instance, this.devices],
       // `.id`, not the whole instance: an in-place update (tags, type) must not delete the device.
       lifecycle: { replaceTriggeredBy: [resourceAddress(instance, "id")] },
     });
     this.authorization.overrideLogicalId(name);
   }
+}
+
+/** Hostnames of the nodes each app looks up: two with one hostname would find each other's device. */
+const hostnames = new WeakMap<IConstruct, Map<string, string>>();
+function claimHostname(scope: IConstruct, hostname: string): void {
+  const root = scope.node.root;
+  const seen = hostnames.get(root) ?? new Map<string, string>();
+  hostnames.set(root, seen);
+  const other = seen.get(hostname);
+  if (other !== undefined && other !== scope.node.path) {
+    fail("hostname", `${JSON.stringify(hostname)} is also the hostname of ${other}; each node's device is found by hostname, so each needs its own`);
+  }
+  seen.set(hostname, scope.node.path);
 }

@@ -11,6 +11,7 @@
 import { LocalBackend, LocalBackendConfig, PgBackend, PgBackendConfig, S3Backend, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { didYouMean, fail, naturalSort, requireOneOf, sentences } from "../validation";
+import { redactConnection, showConnection } from "../validation/redact";
 
 /**
  * cdktf's default local backend writes an absolute state path into the JSON, which makes synthesized
@@ -162,7 +163,7 @@ export function configureBackend(stack: TerraformStack, options?: BackendOptions
       // Without connStr the block leaves conn_str out and Terraform reads PG_CONN_STR at run time.
       const config = { schemaName, ...(chosen.connStr ? { connStr: chosen.connStr } : {}) } as PgBackendConfig;
       new PgBackend(stack, config);
-      location = `pg ${chosen.connStr ?? "$PG_CONN_STR"} schema ${schemaName}`;
+      location = `pg ${chosen.connStr ? redactConnection(chosen.connStr) : "$PG_CONN_STR"} schema ${schemaName}`;
       break;
     }
   }
@@ -187,7 +188,9 @@ export function checkBackendOptions(options: unknown, field: string): asserts op
   const str = (k: string, required: boolean) => {
     const v = o[k];
     if (v === undefined && !required) return;
-    if (typeof v !== "string" || v.trim() === "") fail(`${field}.${k}`, `${JSON.stringify(v)} must be a non-empty string`);
+    // Connection settings may hold a secret put in the wrong place: shown redacted, never as given.
+    const shown = k === "connStr" || k === "endpoint" ? (typeof v === "string" ? showConnection(v) : `a ${Array.isArray(v) ? "list" : typeof v} (value not shown)`) : JSON.stringify(v);
+    if (typeof v !== "string" || v.trim() === "") fail(`${field}.${k}`, `${shown} must be a non-empty string`);
   };
   const bool = (k: string) => {
     if (o[k] !== undefined && typeof o[k] !== "boolean") fail(`${field}.${k}`, `${JSON.stringify(o[k])} must be true or false`);
@@ -224,8 +227,9 @@ function requireEndpoint(field: string, endpoint: string): void {
   } catch {
     url = undefined;
   }
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
-    fail(field, `${JSON.stringify(endpoint)} is not an http(s) URL without credentials, e.g. "https://us-east-1.linodeobjects.com"`);
+  // The value is shown with any credentials taken out: an error line must not print them.
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    fail(field, `${showConnection(endpoint)} is not an http(s) URL without credentials, query or fragment, e.g. "https://us-east-1.linodeobjects.com"; credentials go in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
   }
 }
 
@@ -235,19 +239,35 @@ function requireObjectKey(field: string, key: string): void {
   }
 }
 
-/** A connection string that carries a password would be written to disk; refuse it, without echoing it. */
+/**
+ * libpq (and lib/pq, Terraform's driver) parameters that carry a secret: `password`, `sslpassword`
+ * (the client key's passphrase), `oauth_client_secret`, `scram_client_key`, `scram_server_key`, and
+ * anything else named like a password, secret, token or credential (lib/pq passes unknown names on).
+ * `passfile` names a file (libpq's ~/.pgpass), not a secret.
+ */
+const PG_SECRET_PARAM = /^(?!passfile$)(?=.*(pass|secret|token|credential|scram))/i;
+
+/** A connection string that carries a secret would be written to disk; refuse it, without echoing it. */
 export function requirePasswordless(field: string, connStr: string): void {
-  let hasPassword = /(^|\s)password\s*=/i.test(connStr);
-  if (/^postgres(ql)?:\/\//i.test(connStr)) {
+  const names: string[] = [];
+  if (/^\s*postgres(ql)?:\/\//i.test(connStr)) {
+    let url: URL;
     try {
-      const url = new URL(connStr);
-      hasPassword ||= url.password !== "" || url.searchParams.has("password");
+      url = new URL(connStr.trim());
     } catch {
       fail(field, "is not a valid postgres:// URL (value not shown: it may hold a secret)");
     }
+    if (url.password !== "") names.push("a password in the user info");
+    // No driver reads a fragment; a secret there would still be written to disk.
+    if (url.hash !== "") names.push("a fragment");
+    names.push(...[...url.searchParams.keys()].filter((k) => PG_SECRET_PARAM.test(k)));
+  } else {
+    // key=value pairs, values quoted or not; a name anywhere, even inside a quoted value, counts.
+    for (const m of connStr.matchAll(/(?:^|[\s'])([A-Za-z_][A-Za-z0-9_]*)\s*=/g)) if (PG_SECRET_PARAM.test(m[1])) names.push(m[1]);
   }
-  if (hasPassword) {
-    fail(field, `holds a password (value not shown); ${credentialHint("pg")}, and keep connStr for the non-secret parts`);
+  if (names.length > 0) {
+    const which = [...new Set(names)].join(", ");
+    fail(field, `holds a secret: ${which} (value not shown); ${credentialHint("pg")}, and keep connStr for the non-secret parts`);
   }
 }
 
@@ -280,12 +300,12 @@ export const BACKEND_ENV = {
 
 /**
  * The app's backend as the environment chooses it (see BACKEND_ENV). Only non-secret settings are
- * read here; credentials stay in the environment of terraform itself. Unknown TAILNET_S3_* or
- * TAILNET_PG_* variables are errors (a typo would otherwise be ignored).
+ * read here; credentials stay in the environment of terraform itself. Unknown TAILNET_* variables
+ * are errors in any case (a typo would otherwise be ignored; src/validation/env.ts checks the rest).
  */
 export function backendFromEnv(env: NodeJS.ProcessEnv): BackendOptions {
   const known = Object.keys(BACKEND_ENV);
-  for (const k of Object.keys(env).filter((k) => /^TAILNET_(BACKEND|S3_|PG_)/.test(k)).sort()) {
+  for (const k of Object.keys(env).filter((k) => /^TAILNET_/i.test(k)).sort()) {
     if (!known.includes(k)) {
       fail(k, sentences("is not a setting this app reads.", didYouMean(k, known), `Backend settings: ${naturalSort(known).join(", ")}.`));
     }

@@ -250,6 +250,45 @@ export function requireNotEverywhere(field: string, cidrs: readonly string[], op
       fail(`${field}[${i}]`, `${show(c)} opens SSH to the whole internet; give your admin networks instead, or set ${optIn.prop}: true to mean it`);
     }
   });
+  // Not only /0: 0.0.0.0/1 with 128.0.0.0/1 (or any set of blocks) can cover every address too.
+  for (const version of [4, 6] as const) {
+    const blocks = cidrs.flatMap((c) => {
+      const p = parseCidr(c);
+      return p && p.version === version ? [{ cidr: c, p }] : [];
+    });
+    if (blocks.length > 1 && coversEverything(blocks.map((b) => b.p), version === 4 ? 32 : 128)) {
+      const list = blocks.map((b) => show(b.cidr));
+      const shown = list.length > 6 ? `${list.slice(0, 6).join(", ")}, … (${list.length} blocks)` : list.join(", ");
+      fail(field, `${shown} together cover every IPv${version} address, which opens SSH to the whole internet; give your admin networks instead, or set ${optIn.prop}: true to mean it`);
+    }
+  }
+}
+
+/** True when the union of the blocks is the whole address space of that width. */
+function coversEverything(blocks: readonly { bits: bigint; prefix: number }[], width: number): boolean {
+  const ranges = blocks
+    .map(({ bits, prefix }) => [bits, bits + (1n << BigInt(width - prefix)) - 1n] as const)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  let next = 0n;
+  for (const [start, end] of ranges) {
+    if (start > next) return false;
+    if (end + 1n > next) next = end + 1n;
+  }
+  return next === 1n << BigInt(width);
+}
+
+/**
+ * The same rule at plan time, as a Terraform condition over a list(string) variable: the distinct
+ * IPv4 (IPv6) blocks may not add up to the whole space. Overlapping blocks count twice there, so a
+ * list refused at plan time may be one that doesn't quite cover everything; no admin list comes close.
+ */
+export function notEverywhereCondition(variable: string): string {
+  const size = (family: 4 | 6) => {
+    const width = family === 4 ? 32 : 128;
+    const pick = family === 4 ? `!strcontains(c, ":")` : `strcontains(c, ":")`;
+    return `sum(concat([0], [for c in distinct([for c in ${variable} : format("%s/%s", cidrhost(c, 0), split("/", c)[1]) if can(cidrhost(c, 0)) && ${pick}]) : pow(2, ${width} - tonumber(split("/", c)[1]))])) < pow(2, ${width})`;
+  };
+  return `\${${size(4)} && ${size(6)}}`;
 }
 
 /** Who a tailnet policy rule names: autogroup:…, group:…, tag:… or a user's login (user@domain). */

@@ -6,6 +6,7 @@ import { StringResource } from "@cdktf/provider-random/lib/string-resource";
 import { ARTICLE_REGIONS } from "../../catalog/regions";
 import { ArticleVpnInstances } from "./article-vpn-instances";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
+import { Secret } from "../../terraform/secret";
 
 export interface ArticleStackProps extends CommonStackProps {
   /** Default of `var.regions`. @default the article's 14 regions, in its order */
@@ -57,8 +58,8 @@ export class ArticleStack extends TerraformStack {
       instanceType: vpnObject("type"),
       group: vpnObject("group"),
       authorizedKey: Fn.chomp(Fn.file(publicSshKey.stringValue)),
-      rootPassword: password.result,
-      tailscaleAuthKey: tailscaleAuthKey.stringValue,
+      rootPassword: Secret.fromAttribute(password, "result", "rootPassword"),
+      tailscaleAuthKey: Secret.fromVariable(tailscaleAuthKey, "tailscaleAuthKey"),
     });
   }
 }

@@ -4,6 +4,7 @@ import { Instance } from "../../../.gen/providers/linode/instance";
 import { articleProvisionCommands } from "./article-commands";
 import { regionSlugs } from "../../catalog/regions";
 import { fail, requireLinodeLabel, requireLinodeTags } from "../../validation";
+import { requireSecret, Secret } from "../../terraform/secret";
 
 /**
  * Inputs of the article's `linode_instance.vpn`. Every value is a Terraform expression (usually a
@@ -17,8 +18,10 @@ export interface ArticleVpnInstancesProps {
   readonly instanceType: string;
   readonly group: string;
   readonly authorizedKey: string;
-  readonly rootPassword: string;
-  readonly tailscaleAuthKey: string;
+  /** A reference (the article's random_string), never a password typed in. */
+  readonly rootPassword: Secret;
+  /** A sensitive variable, never the key itself. */
+  readonly tailscaleAuthKey: Secret;
   /** Label/hostname prefix. @default "tailscale-multi-" */
   readonly namePrefix?: string;
   /** @default 256 (MB), as in the article */
@@ -47,6 +50,8 @@ export class ArticleVpnInstances extends Construct {
     requireLinodeLabel(`namePrefix (label ${JSON.stringify(prefix + longest)})`, `${prefix}${longest}`);
 
     if (props.tags !== undefined) requireLinodeTags("tags", props.tags);
+    const rootPassword = requireSecret("rootPassword", props.rootPassword);
+    const tailscaleAuthKey = requireSecret("tailscaleAuthKey", props.tailscaleAuthKey);
     const count = TerraformCount.of(Fn.lengthOf(props.regions));
     // element() with a modulo, as the article writes it: harmless for count == length, kept for parity.
     const region = Fn.element(props.regions, Op.mod(count.index, Fn.lengthOf(props.regions)));
@@ -55,12 +60,12 @@ export class ArticleVpnInstances extends Construct {
     const connection: SSHProvisionerConnection = {
       type: "ssh",
       user: "root",
-      password: props.rootPassword,
+      password: rootPassword,
       host: "${self.ip_address}",
     };
     const provisioner: RemoteExecProvisioner = {
       type: "remote-exec",
-      inline: articleProvisionCommands({ hostname: name, authKey: props.tailscaleAuthKey }),
+      inline: articleProvisionCommands({ hostname: name, authKey: tailscaleAuthKey }),
       connection,
     };
 
@@ -73,7 +78,7 @@ export class ArticleVpnInstances extends Construct {
       authorizedKeys: [props.authorizedKey],
       group: props.group,
       swapSize: props.swapSize ?? 256,
-      rootPass: props.rootPassword,
+      rootPass: rootPassword,
       privateIp: false,
       tags: props.tags ?? ["tailscale"],
       provisioners: [provisioner],

@@ -8,6 +8,7 @@ import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy"
 import { fail, requireIntegerInRange } from "../../validation";
 import { ErlangPolicyOptions, erlangClusterPolicy } from "./erlang-policy";
 import { EPMD_UNIT, NODE_UNIT, PACKAGED_EPMD_UNITS, DEFAULT_PATHS, erlangNodeFiles, parseNodeName, resolveErlangRenderOptions } from "./render";
+import { Secret } from "../../terraform/secret";
 
 export interface ErlangClusterProps {
   /** The nodes this construct creates (name and region each; several per region allowed). */
@@ -169,7 +170,7 @@ export class ErlangCluster extends Construct {
       tailscaleVersion: props.tailscaleVersion,
       linodeTags: ["tailscale", "erlang-cluster"],
       advertiseTags: [this.tag],
-      authKey: this.authKeys.keyForEachNode,
+      authKey: this.authKeys.key,
       delivery: "cloud-init",
       // Nothing else listens on a cluster member: no iperf3 server.
       iperf3Port: false,
@@ -184,7 +185,7 @@ export class ErlangCluster extends Construct {
         units: [EPMD_UNIT, NODE_UNIT],
       },
       // The cookie reaches the node inside user_data at plan time; the JSON holds only this reference.
-      templateSlots: { [COOKIE_SLOT]: "${random_password.erlang_cookie.result}" },
+      templateSlots: { [COOKIE_SLOT]: Secret.fromReference("${random_password.erlang_cookie.result}", "cookie") },
     });
   }
 }

@@ -9,8 +9,9 @@ import { MeshPolicyOptions } from "./mesh-policy";
 import { MeshPeerRelayOptions } from "./peer-relays";
 import { tailscaleProvider } from "../../tailnet/provider";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
-import { fail, requireCidr, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
+import { fail, requireCidr, notEverywhereCondition, requireNotEverywhere, requireOneOf, requireOnlyInModes } from "../../validation";
 import { CommonStackProps, configureBackend } from "../../terraform/backend";
+import { Secret } from "../../terraform/secret";
 
 export interface MeshStackProps extends CommonStackProps {
   /** Regions to cover, one node each (or `nodesPerRegion`). @default the article's 14 regions */
@@ -145,6 +146,10 @@ export class MeshStack extends TerraformStack {
                   condition: "${alltrue([for c in var.admin_cidrs : !can(cidrhost(c, 0)) || split(\"/\", c)[1] != \"0\"])}",
                   errorMessage: "admin_cidrs must not open SSH to the whole internet (a /0 network); set allowSshFromAnywhere in the stack's props to mean it.",
                 },
+                {
+                  condition: notEverywhereCondition("var.admin_cidrs"),
+                  errorMessage: "admin_cidrs must not together cover every address (0.0.0.0/1 with 128.0.0.0/1 opens SSH to the whole internet as 0.0.0.0/0 does); set allowSshFromAnywhere in the stack's props to mean it.",
+                },
               ]),
         ],
       });
@@ -187,7 +192,7 @@ export class MeshStack extends TerraformStack {
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
       allowSshFromAnywhere: props.allowSshFromAnywhere,
       authorizedKeys: sshKeys?.listValue,
-      sshPrivateKey: sshPrivateKey?.stringValue,
+      sshPrivateKey: sshPrivateKey ? Secret.fromVariable(sshPrivateKey, "sshPrivateKey") : undefined,
       sshAgent: sshPrivateKey ? Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())) : undefined,
     });
 

@@ -8,6 +8,7 @@ import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy"
 import { fail, requireOnlyInModes } from "../../validation";
 import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
 import { MeshPeerRelayOptions, resolveMeshPeerRelays } from "./peer-relays";
+import { Secret } from "../../terraform/secret";
 
 export interface TailscaleMeshProps
   extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword" | "peerRelay"> {
@@ -134,10 +135,10 @@ export class TailscaleMesh extends Construct {
     }
     this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
-      rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
+      rootPassword: this.rootPasswords ? Secret.fromReference("${random_password.node_root[each.key].result}", "rootPassword") : undefined,
       advertiseTags: [meshTag],
       localUsers: this.probeUser ? [this.probeUser] : undefined,
-      authKey: this.authKeys.keyForEachNode,
+      authKey: this.authKeys.key,
       // Token for the firewall's numeric ID; attached at creation so no node is ever unprotected.
       firewallId: Token.asNumber(this.firewall.firewall.id),
       ...(relays ? { peerRelay: { nodes: relays.nodes, port: relays.port, tags: [relays.tag] } } : {}),

@@ -17,6 +17,7 @@ import { escapeTerraformTemplate, fillTemplateSlots, hclQuotedTemplate } from ".
 import { RouterPlan, SiteToSitePlan } from "./plan";
 import { renderApplyScript, renderRouterFiles, RouterFile, STAGING_DIR, stagedPath } from "./router-files";
 import { RouterSecrets, RouterValues, TunnelValues } from "./values";
+import { optionalSecret, requireSecret, Secret } from "../../terraform/secret";
 
 export interface RouterConfigDeliveryProps {
   readonly plan: SiteToSitePlan;
@@ -27,10 +28,10 @@ export interface RouterConfigDeliveryProps {
   readonly host: string;
   /** What AWS assigned to the router's VPN connection (expressions). */
   readonly tunnels: readonly [TunnelValues, TunnelValues];
-  /** The VRRP password (an expression). */
-  readonly vrrpPassword: string;
-  /** Private key for SSH (an expression). @default none: ssh-agent */
-  readonly sshPrivateKey?: string;
+  /** The VRRP password, a reference (never the password itself). */
+  readonly vrrpPassword: Secret;
+  /** Private key for SSH, a sensitive variable. @default none: ssh-agent */
+  readonly sshPrivateKey?: Secret;
   /** Whether SSH uses the agent: "true", "false" or a bool expression. @default "true" when no private key */
   readonly sshAgent?: string;
 }
@@ -48,12 +49,13 @@ export function routerSlots(props: Pick<RouterConfigDeliveryProps, "host" | "tun
   secrets: RouterSecrets;
   slots: Record<string, string>;
 } {
-  const slots: Record<string, string> = { [PUBLIC]: props.host, [VRRP]: props.vrrpPassword };
+  const slots: Record<string, string> = { [PUBLIC]: props.host, [VRRP]: requireSecret("vrrpPassword", props.vrrpPassword) };
   const tunnels = props.tunnels.map((tv, n) => {
     const marked = {} as Record<keyof TunnelValues, string>;
     for (const f of TUNNEL_FIELDS) {
       marked[f] = T(n + 1, f.toUpperCase());
-      slots[marked[f]] = tv[f];
+      // The pre-shared key is a secret: only AWS's attribute, never a key typed in.
+      slots[marked[f]] = f === "presharedKey" ? Secret.fromReference(tv[f], `tunnels[${n}].presharedKey`).expression : tv[f];
     }
     return marked as TunnelValues;
   }) as unknown as [TunnelValues, TunnelValues];
@@ -75,6 +77,7 @@ export class RouterConfigDelivery extends Construct {
     super(scope, id);
     const { plan, router } = props;
     const { values, secrets, slots } = routerSlots(props);
+    const sshPrivateKey = optionalSecret("sshPrivateKey", props.sshPrivateKey);
     this.files = renderRouterFiles(plan, router, values, secrets, { dataplane: "xfrm" }).map((file) => ({ file, template: fileTemplate(file, slots) }));
 
     const triggers: Record<string, string> = { instance: props.instanceId };
@@ -88,8 +91,8 @@ export class RouterConfigDelivery extends Construct {
         type: "ssh",
         user: "root",
         host: props.host,
-        ...(props.sshPrivateKey ? { privateKey: props.sshPrivateKey } : {}),
-        agent: props.sshAgent ?? String(!props.sshPrivateKey),
+        ...(sshPrivateKey ? { privateKey: sshPrivateKey } : {}),
+        agent: props.sshAgent ?? String(!sshPrivateKey),
         timeout: "10m",
       },
       provisioners: [

@@ -11,6 +11,8 @@ import { RouterConfigDelivery } from "./delivery";
 import { VRRP_PASSWORD_LENGTH } from "./keepalived";
 import { LinodeVpnSide } from "./linode-side";
 import { SiteToSiteOptions, SiteToSitePlan, planSiteToSite } from "./plan";
+import { Secret } from "../../terraform/secret";
+import { notEverywhereCondition } from "../../validation";
 
 export interface SiteToSiteStackProps extends CommonStackProps, SiteToSiteOptions {}
 
@@ -56,6 +58,10 @@ export class SiteToSiteStack extends TerraformStack {
                 condition: '${alltrue([for c in var.admin_cidrs : !can(cidrhost(c, 0)) || split("/", c)[1] != "0"])}',
                 errorMessage: "admin_cidrs must not open SSH to the whole internet (a /0 network); set allowSshFromAnywhere in the stack's props to mean it.",
               },
+              {
+                condition: notEverywhereCondition("var.admin_cidrs"),
+                errorMessage: "admin_cidrs must not together cover every address (0.0.0.0/1 with 128.0.0.0/1 opens SSH to the whole internet as 0.0.0.0/0 does); set allowSshFromAnywhere in the stack's props to mean it.",
+              },
             ]),
       ],
     });
@@ -97,8 +103,8 @@ export class SiteToSiteStack extends TerraformStack {
           instanceId: `\${linode_instance.${this.linode.routers[router.key].friendlyUniqueId}.id}`,
           host: ipOf(router.key),
           tunnels: this.aws.tunnelValues(router),
-          vrrpPassword: vrrp,
-          sshPrivateKey: sshPrivateKey.stringValue,
+          vrrpPassword: Secret.fromReference(vrrp, "vrrpPassword"),
+          sshPrivateKey: Secret.fromVariable(sshPrivateKey, "sshPrivateKey"),
           sshAgent: Token.asString(Op.eq(sshPrivateKey.value, Token.nullValue())),
         }),
     );

@@ -22,7 +22,7 @@ import { SsmInstanceProfile } from "../../aws/ssm-instance-profile";
 import { requireUserDataFits } from "../../linode/tailscale-nodes";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeSuccession } from "../../tailnet/node-succession";
-import { requireApprovalByPolicyOnly } from "../../tailnet/route-approval";
+import { claimAdvertisedRoutes, requireApprovalByPolicyOnly } from "../../tailnet/route-approval";
 import { TailnetPolicy } from "../../tailnet/tailnet-policy";
 import { resourceAddress } from "../../terraform/address";
 import { base64gzipTemplate, escapeTerraformTemplate, fillTemplateSlots } from "../../terraform/template";
@@ -72,6 +72,8 @@ export class AwsSubnetRouter extends Construct {
     const tag = props.policy.tag;
     const imageUpdates = requireOneOf("imageUpdates", props.imageUpdates ?? "ignore", ["ignore", "replace"] as const);
     props.tailnetPolicy.contribute(this, props.policy.contribution);
+    // Another stack advertising an overlapping route into the same tailnet fails here, naming both.
+    claimAdvertisedRoutes(this, props.tailnetPolicy.tailnet, plan.advertiseRoutes);
     requireApprovalByPolicyOnly(this);
     const name = plan.hostname;
 
@@ -123,6 +125,7 @@ export class AwsSubnetRouter extends Construct {
     const routerSubnet = this.network.publicSubnets[plan.publicSubnet.name];
     this.succession = new NodeSuccession(this, "succession", {
       hostname: name,
+      tags: [tag],
       resourceName: "router",
       joinTimeout: props.joinTimeout,
       replaceTriggers: {

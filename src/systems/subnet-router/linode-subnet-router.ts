@@ -12,7 +12,7 @@ import { requireUserDataFits } from "../../linode/tailscale-nodes";
 import { LinodeVpc, publicInterface, vpcInterface } from "../../linode/vpc";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeSuccession } from "../../tailnet/node-succession";
-import { requireApprovalByPolicyOnly } from "../../tailnet/route-approval";
+import { claimAdvertisedRoutes, requireApprovalByPolicyOnly } from "../../tailnet/route-approval";
 import { TailnetPolicy } from "../../tailnet/tailnet-policy";
 import { resourceAddress } from "../../terraform/address";
 import { base64gzipTemplate, escapeTerraformTemplate, fillTemplateSlots } from "../../terraform/template";
@@ -52,6 +52,8 @@ export class LinodeSubnetRouter extends Construct {
     const plan = props.plan;
     const tag = props.policy.tag;
     props.tailnetPolicy.contribute(this, props.policy.contribution);
+    // Another stack advertising an overlapping route into the same tailnet fails here, naming both.
+    claimAdvertisedRoutes(this, props.tailnetPolicy.tailnet, plan.advertiseRoutes);
     requireApprovalByPolicyOnly(this);
 
     this.vpc = new LinodeVpc(this, "vpc", {
@@ -81,6 +83,7 @@ export class LinodeSubnetRouter extends Construct {
     requireUserDataFits(script);
     this.succession = new NodeSuccession(this, "succession", {
       hostname: plan.hostname,
+      tags: [tag],
       resourceName: "router",
       joinTimeout: props.joinTimeout,
       replaceTriggers: {

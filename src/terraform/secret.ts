@@ -1,0 +1,117 @@
+/**
+ * Secrets as references. A construct that needs a secret (an auth key, a root password, an SSH
+ * private key, a cookie) takes a `Secret`, never a string: a Secret can only be made from a sensitive
+ * Terraform variable without a default or from a reference to what a resource makes
+ * (`${random_password.x.result}`), so the value itself never reaches the synthesized JSON. The check
+ * runs at run time too (`requireSecret`), since JavaScript callers and `as any` bypass the types.
+ */
+import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformVariable, Tokenization } from "cdktf";
+import { fail } from "../validation";
+
+/** Marks Secrets made by any copy of this module (a second copy of the project in one process). */
+const BRAND: unique symbol = Symbol.for("linode-tailnet-cdktf.Secret");
+
+/**
+ * A resource attribute reference as Terraform writes it: `${<type>.<name>[<key>].<attr>...}` or the
+ * same under `data.`. Nothing else: no function call, no quoted literal, no `local.`/`each.`/`self.`
+ * value (which may hold literal text), no `var.` (Secret.fromVariable checks that it is sensitive).
+ */
+const RESOURCE_REFERENCE =
+  /^\$\{(?:data\.)?(?!(?:var|local|each|self|path|terraform|count|module)\.)[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(?:\[(?:each\.key|\d+)\])?(?:\.[A-Za-z_][A-Za-z0-9_]*)+\}$/;
+
+/** A cdktf token standing for a variable's value (what Secret.fromVariable holds). */
+const TOKEN = /^\$\{TfToken\[TOKEN\.\d+\]\}$/;
+
+const HOW = 'a Secret from a sensitive variable (Secret.fromVariable) or a resource attribute (Secret.fromAttribute, or Secret.fromReference("${random_password.x.result}"))';
+
+export class Secret {
+  /** The value of a sensitive variable without a default (TF_VAR_<name> at plan time). */
+  static fromVariable(variable: TerraformVariable, field = "secret"): Secret {
+    if (!(variable instanceof TerraformVariable)) fail(field, `is not a Terraform variable; a secret must be ${HOW} (value not shown)`);
+    const name = variable.friendlyUniqueId;
+    if (variable.sensitive !== true) {
+      fail(field, `variable ${name} is not sensitive: declare it with sensitive: true, or Terraform prints its value in plans and logs`);
+    }
+    // A default is written to the JSON; only null (Token.nullValue(): "use ssh-agent") is no value.
+    if (variable.default !== undefined && !isNullToken(variable)) {
+      fail(field, `variable ${name} has a default, which would be written to the synthesized JSON: give it none (value not shown)`);
+    }
+    return new Secret(variable.stringValue, `var.${name}`);
+  }
+
+  /** An attribute of a resource in this configuration, e.g. a random_password's `result`. */
+  static fromAttribute(resource: TerraformResource, attribute: string, field = "secret"): Secret {
+    if (!(resource instanceof TerraformResource)) fail(field, `is not a Terraform resource; a secret must be ${HOW} (value not shown)`);
+    return Secret.fromReference(`\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`, field);
+  }
+
+  /**
+   * A reference written out: `${<type>.<name>.<attr>}`, `${<type>.<name>[each.key].<attr>}` or
+   * `${data.<type>.<name>.<attr>}`; anything else (literal text, a function of literals) is refused.
+   */
+  static fromReference(expression: string, field = "secret"): Secret {
+    if (typeof expression !== "string" || !RESOURCE_REFERENCE.test(expression)) {
+      fail(field, `is not a reference to a resource attribute ("\${<type>.<name>.<attribute>}"); a secret must be ${HOW}, never literal text (value not shown)`);
+    }
+    return new Secret(expression, expression.slice(2, -1));
+  }
+
+  // Read by isSecret through the symbol.
+  // eslint-disable-next-line no-unused-private-class-members
+  protected readonly [BRAND] = true;
+
+  private constructor(
+    /** What goes in the configuration: a reference, never the value. */
+    public readonly expression: string,
+    /** The reference, for messages (`var.x`, `random_password.y.result`). */
+    public readonly source: string,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** The reference (never a value), so a Secret in a template string stays a reference. */
+  toString(): string {
+    return this.expression;
+  }
+
+  toJSON(): string {
+    return this.expression;
+  }
+}
+
+/** A default of Token.nullValue() ("no value: use ssh-agent"), which resolves to null. */
+function isNullToken(variable: TerraformVariable): boolean {
+  const d: unknown = variable.default;
+  if (d === null) return true;
+  if (!Tokenization.isResolvable(d)) return false;
+  try {
+    return Tokenization.resolve(d, { scope: variable, resolver: new DefaultTokenResolver(new StringConcat()) }) === null;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a Secret made by this or another copy of this module. */
+export function isSecret(value: unknown): value is Secret {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * The expression of a secret prop, checked at run time: a string (a literal key, a password typed
+ * in) or anything else not made by Secret fails naming the field, without showing the value.
+ */
+export function requireSecret(field: string, value: unknown): string {
+  // The brand is shared across copies (Symbol.for), so it can be forged: the expression must still
+  // be a reference or a variable's token, whatever object carries it.
+  const expression = isSecret(value) ? (value as { expression?: unknown }).expression : undefined;
+  if (typeof expression !== "string" || !(RESOURCE_REFERENCE.test(expression) || TOKEN.test(expression))) {
+    const kind = typeof value === "string" ? "literal text" : value === null ? "null" : typeof value;
+    fail(field, `is ${kind}, not a Secret: a secret must be ${HOW}, so its value never lands in the synthesized JSON (value not shown)`);
+  }
+  return expression;
+}
+
+/** Like requireSecret, for an optional prop. */
+export function optionalSecret(field: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : requireSecret(field, value);
+}
