@@ -1,4 +1,4 @@
-import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "cdktf";
+import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator, TerraformLocal } from "cdktf";
 import { gzipSync } from "zlib";
 import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
@@ -16,7 +16,7 @@ import {
   requireTailscaleTag,
   requireUnique,
 } from "../validation";
-import { fillTemplateSlots, hclQuotedTemplate } from "../terraform/template";
+import { escapeTerraformTemplate, replaceSlotsExpression } from "../terraform/template";
 
 /** One node of the mesh. */
 export interface NodeSpec {
@@ -31,6 +31,11 @@ export type BootstrapDelivery = "remote-exec" | "cloud-init";
 
 export interface TailscaleNodesProps {
   readonly nodes: readonly NodeSpec[];
+  /**
+   * The node map to iterate over, shared with resources that come and go with the nodes (auth keys,
+   * passwords). Must hold the same nodes. @default a NodeMap of its own
+   */
+  readonly nodeMap?: NodeMap;
   /** Prepended to node names for labels and hostnames. @default "mesh-" */
   readonly namePrefix?: string;
   /** @default "linode/ubuntu24.04" */
@@ -95,6 +100,36 @@ const HOSTNAME_SLOT = "meshnodehostnameslot";
 export const NODE_HOSTNAME_SLOT = HOSTNAME_SLOT;
 const AUTH_KEY_SLOT = "MESH_NODE_AUTH_KEY_SLOT";
 
+export interface NodeMapProps {
+  readonly nodes: readonly NodeSpec[];
+  /** @default "mesh-" */
+  readonly namePrefix?: string;
+  /** @default "g6-standard-2" */
+  readonly instanceType?: string;
+  /** Name of the Terraform local holding the map. */
+  readonly localName: string;
+}
+
+/**
+ * The nodes as one Terraform `locals` value (name → region, label, hostname, type) that every
+ * for_each over the nodes reads. Terraform re-reads a for_each written as a literal map once per
+ * instance, so a literal costs O(N²) in `terraform plan`; a local is evaluated once.
+ */
+export class NodeMap extends Construct {
+  public readonly nodes: readonly NodeInfo[];
+  public readonly local: TerraformLocal;
+  /** Iterator for `forEach`: `for_each = local.<name>`, `each.value.label`, … */
+  public readonly iterator: MapTerraformIterator;
+
+  constructor(scope: Construct, id: string, props: NodeMapProps) {
+    super(scope, id);
+    this.nodes = planNodes(props.nodes, props.namePrefix, props.instanceType);
+    this.local = new TerraformLocal(this, "map", nodeMap(this.nodes));
+    this.local.overrideLogicalId(props.localName);
+    this.iterator = TerraformIterator.fromMap(this.local.asAnyMap);
+  }
+}
+
 /**
  * Mesh nodes: one `linode_instance` per node, for_each keyed by node name, so adding or removing a
  * node touches only that node. Each node installs Tailscale from the signed apt repository, joins
@@ -123,8 +158,16 @@ export class TailscaleNodes extends Construct {
       fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
     }
 
+    const resourceName = props.resourceName ?? "node";
     this.nodes = planNodes(props.nodes, prefix, defaultType);
-    this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
+    if (props.nodeMap) {
+      const given = props.nodeMap.nodes;
+      if (given.length !== this.nodes.length || given.some((n, i) => JSON.stringify(n) !== JSON.stringify(this.nodes[i]))) {
+        fail("nodeMap", "must be made from the same nodes, namePrefix and instanceType as this TailscaleNodes");
+      }
+    }
+    const map = props.nodeMap ?? new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: defaultType, localName: `${resourceName}_map` });
+    this.iterator = map.iterator;
 
     // One script template for every node; the per-node parts are Terraform expressions.
     const script = renderNodeBootstrapScript({
@@ -142,11 +185,16 @@ export class TailscaleNodes extends Construct {
     for (const marker of Object.keys(props.templateSlots ?? {})) {
       if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
     }
-    const scriptTemplate = fillTemplateSlots(script, {
-      ...props.templateSlots,
-      [HOSTNAME_SLOT]: "${each.value.hostname}",
-      [AUTH_KEY_SLOT]: props.authKey,
-    });
+    // The script is one local, evaluated once; each node's copy is that text with its slots
+    // replaced. (A 20 KB template per instance costs Terraform a parse per instance at every step of
+    // the plan.) The secrets go in last, so no later replace() scans them.
+    const bootstrap = new TerraformLocal(this, "bootstrap", escapeTerraformTemplate(script));
+    bootstrap.overrideLogicalId(`${resourceName}_bootstrap`);
+    const scriptExpression = replaceSlotsExpression(`local.${resourceName}_bootstrap`, script, [
+      [HOSTNAME_SLOT, "${each.value.hostname}"],
+      ...Object.entries(props.templateSlots ?? {}),
+      [AUTH_KEY_SLOT, props.authKey],
+    ]);
 
     if (delivery === "cloud-init") requireUserDataFits(script);
 
@@ -156,7 +204,7 @@ export class TailscaleNodes extends Construct {
         type: "remote-exec",
         // Terraform uploads inline commands as one script; the first line picks bash, the second
         // removes the uploaded copy (it holds the auth key) while bash keeps reading it.
-        inline: ["#!/bin/bash", 'rm -f -- "$0"', scriptTemplate],
+        inline: ["#!/bin/bash", 'rm -f -- "$0"', `\${${scriptExpression}}`],
         connection: {
           type: "ssh",
           user: "root",
@@ -181,9 +229,8 @@ export class TailscaleNodes extends Construct {
       authorizedKeys: props.authorizedKeys,
       firewallId: props.firewallId,
       privateIp: false,
-      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits; built as an
-      // expression by hand because cdktf's Fn helpers refuse literal text containing `${`.
-      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${hclQuotedTemplate(scriptTemplate)})}` }] : undefined,
+      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits.
+      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${scriptExpression})}` }] : undefined,
       provisioners: provisioners.length ? provisioners : undefined,
       lifecycle:
         delivery === "cloud-init"
@@ -191,7 +238,7 @@ export class TailscaleNodes extends Construct {
             { ignoreChanges: ["metadata"] }
           : undefined,
     });
-    this.instances.overrideLogicalId(props.resourceName ?? "node");
+    this.instances.overrideLogicalId(resourceName);
   }
 }
 
@@ -238,7 +285,7 @@ export function nodesFromRegions(regions: readonly string[], perRegion: number):
   );
 }
 
-/** The literal map resources iterate over with for_each, keyed by node name. */
+/** The node map's value (see NodeMap), keyed by node name. */
 export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInfo, "name">> {
   const map: Record<string, Omit<NodeInfo, "name">> = {};
   for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };

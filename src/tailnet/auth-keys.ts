@@ -1,4 +1,4 @@
-import { TerraformIterator, TerraformVariable } from "cdktf";
+import { TerraformIterator, TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { TailnetPolicy } from "./tailnet-policy";
@@ -63,6 +63,15 @@ export class NodeAuthKeys extends Construct {
       ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
     });
     this.keys.overrideLogicalId(name);
-    this.keyForEachNode = props.nodes ? `\${tailscale_tailnet_key.${name}[each.key].key}` : `\${tailscale_tailnet_key.${name}.key}`;
+    if (!props.nodes) {
+      this.keyForEachNode = `\${tailscale_tailnet_key.${name}.key}`;
+      return;
+    }
+    // Nodes read their key from one map built once. Terraform 1.11 evaluates
+    // `tailscale_tailnet_key.<name>[each.key]` by building the whole resource, every instance, for
+    // each node (hashicorp/terraform#26355): O(N²) time and memory in plan.
+    const byNode = new TerraformLocal(this, "by-node", `\${{ for k, v in tailscale_tailnet_key.${name} : k => v.key }}`);
+    byNode.overrideLogicalId(`${name}_auth_keys`);
+    this.keyForEachNode = `\${local.${name}_auth_keys[each.key]}`;
   }
 }

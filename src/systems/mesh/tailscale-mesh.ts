@@ -1,7 +1,7 @@
-import { TerraformIterator, TerraformVariable, Token } from "cdktf";
+import { TerraformLocal, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { TailscaleNodes, TailscaleNodesProps, nodeMap, planNodes } from "../../linode/tailscale-nodes";
+import { NodeMap, TailscaleNodes, TailscaleNodesProps } from "../../linode/tailscale-nodes";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
@@ -85,7 +85,13 @@ export class TailscaleMesh extends Construct {
 
     const prefix = props.namePrefix ?? "mesh-";
     // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
-    const planned = planNodes(props.nodes, prefix, props.instanceType);
+    // One node map (a Terraform local) for the nodes and everything that comes and goes with them.
+    const nodeMap = new NodeMap(this, "node-map", {
+      nodes: props.nodes,
+      namePrefix: prefix,
+      instanceType: props.instanceType,
+      localName: `${props.resourceName ?? "node"}_map`,
+    });
     this.firewall = new NodeFirewall(this, "firewall", {
       label: props.firewallLabel ?? `${prefix}firewall`,
       labelField: props.firewallLabel ? "firewallLabel" : 'firewall label (namePrefix + "firewall")',
@@ -108,20 +114,23 @@ export class TailscaleMesh extends Construct {
         mode === "managed"
           ? { kind: "managed", policy: this.policy!, expirySeconds: props.keyExpirySeconds }
           : { kind: "premade", variable: props.premadeAuthKey! },
-      nodes: TerraformIterator.fromMap(nodeMap(planned)),
+      nodes: nodeMap.iterator,
       tags: [meshTag],
     });
     if (props.rootPassword) {
       this.rootPasswords = new Password(this, "root-password", {
-        forEach: TerraformIterator.fromMap(nodeMap(planned)),
+        forEach: nodeMap.iterator,
         length: 32,
         special: true,
       });
       this.rootPasswords.overrideLogicalId("node_root");
+      // Read through a map built once, like the auth keys (hashicorp/terraform#26355).
+      new TerraformLocal(this, "root-passwords", "${{ for k, v in random_password.node_root : k => v.result }}").overrideLogicalId("node_root_passwords");
     }
     this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
-      rootPassword: this.rootPasswords ? "${random_password.node_root[each.key].result}" : undefined,
+      nodeMap,
+      rootPassword: this.rootPasswords ? "${local.node_root_passwords[each.key]}" : undefined,
       advertiseTags: [meshTag],
       localUsers: this.probeUser ? [this.probeUser] : undefined,
       authKey: this.authKeys.keyForEachNode,
