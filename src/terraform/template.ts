@@ -1,3 +1,5 @@
+import { Token } from "cdktf";
+
 /**
  * Terraform reads every string in JSON configuration as a template, so text that must reach the node
  * verbatim (a bash script full of `${var}`) has its template sequences escaped first. Named slots are
@@ -50,8 +52,8 @@ export function base64gzipTemplate(templateText: string): string {
  * A Terraform expression that fills the slots of a text held elsewhere (typically a `locals` value
  * with the escaped text): `replace(replace(<textExpression>, "m1", e1), "m2", e2)`, in the order
  * given. `text` is the unescaped text, to check each marker occurs in it. A slot's value is a
- * Terraform template (`${each.value.hostname}`, or any template text); a single plain reference is
- * written bare. Markers must be identifiers that occur nowhere else, and no value may contain a
+ * Terraform template (`${each.value.hostname}`, or any template text) or a single cdktf token; a
+ * single plain reference is written bare. Markers must be identifiers that occur nowhere else, and no value may contain a
  * later marker (put secrets last).
  */
 export function replaceSlotsExpression(textExpression: string, text: string, slots: ReadonlyArray<readonly [string, string]>): string {
@@ -59,8 +61,12 @@ export function replaceSlotsExpression(textExpression: string, text: string, slo
   for (const [marker, value] of slots) {
     if (!/^[A-Za-z0-9_]+$/.test(marker)) throw new Error(`template slot marker ${JSON.stringify(marker)} must be an identifier`);
     if (!text.includes(marker)) throw new Error(`template slot ${marker} does not occur in the text`);
-    const bare = /^\$\{([A-Za-z_][A-Za-z0-9_.\-]*(\[[A-Za-z0-9_."-]+\])*(\.[A-Za-z_][A-Za-z0-9_]*)*)\}$/.exec(value);
-    expr = `replace(${expr}, "${marker}", ${bare ? bare[1] : hclQuotedTemplate(value)})`;
+    // A cdktf token (e.g. a variable's stringValue) goes in as it is: in expression position cdktf
+    // resolves it to the bare reference.
+    const token = Token.isUnresolved(value) && /^\$\{TfToken\[[A-Z0-9_.]+\]\}$/.test(value);
+    if (Token.isUnresolved(value) && !token) throw new Error(`template slot ${marker}: give a single token or a Terraform template, not text mixed with tokens`);
+    const bare = !token && /^\$\{([A-Za-z_][A-Za-z0-9_.\-]*(\[[A-Za-z0-9_."-]+\])*(\.[A-Za-z_][A-Za-z0-9_]*)*)\}$/.exec(value);
+    expr = `replace(${expr}, "${marker}", ${token ? value : bare ? bare[1] : hclQuotedTemplate(value)})`;
   }
   return expr;
 }
