@@ -28,6 +28,8 @@ export interface MeasureChurnProps {
   readonly regions?: readonly string[];
   readonly schemaDir?: string;
   readonly providers?: readonly RecordedProvider[];
+  /** Time limit of each terraform command (see OfflineSessionProps.timeoutMs). */
+  readonly timeoutMs?: number;
   /** Keep the temporary work dir (for inspection); default false. */
   readonly keepWorkDir?: boolean;
 }
@@ -134,6 +136,7 @@ export async function measureChurn(stack: string, props: MeasureChurnProps): Pro
       providers: props.providers,
       stripProvisioners: true,
       vars: varsBefore,
+      timeoutMs: props.timeoutMs,
     });
     try {
       await session.apply();

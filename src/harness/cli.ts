@@ -28,6 +28,8 @@ export interface CliOptions {
   /** Leave out terraform's own plan output (the summary lines stay). */
   quiet: boolean;
   socketDir?: string;
+  /** Time limit of each terraform command, ms. @default the session's, which grows with the plan */
+  timeoutMs?: number;
   help: boolean;
 }
 
@@ -52,6 +54,7 @@ Options:
   --reset             delete the work dir's offline state first
   --quiet             leave out terraform's own plan output (the summary lines stay)
   --socket-dir <dir>  serve: where the provider sockets go
+  --timeout <seconds> time limit of each terraform command (default 120 s + 0.25 s per resource instance)
   -h, --help          this text
 `;
 
@@ -69,6 +72,7 @@ const OPTIONS = {
   reset: { type: "boolean" },
   quiet: { type: "boolean" },
   "socket-dir": { type: "string" },
+  timeout: { type: "string" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
@@ -118,6 +122,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     socketDir: v["socket-dir"],
     help: v.help ?? false,
   };
+  if (v.timeout !== undefined) {
+    const seconds = Number(v.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout expects a number of seconds above 0, got ${v.timeout}`);
+    opts.timeoutMs = seconds * 1000;
+  }
   if (opts.help) return opts;
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(command ? sentences(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}.`, didYouMean(command, COMMANDS)) : `a command is needed: ${COMMANDS.join(", ")}`);
@@ -185,7 +194,7 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
   const configPath = configFor(root, opts);
 
   if (opts.command === "churn") {
-    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir });
+    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir, timeoutMs: opts.timeoutMs });
     process.stdout.write(renderChurnMarkdown([report]));
     const a = report.counts.addresses;
     console.log(`\nreplaced: ${a.replace.join(", ") || "none"}\nupdated: ${a.update.join(", ") || "none"}\ndestroyed: ${a.destroy.join(", ") || "none"}`);
@@ -204,6 +213,7 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     schemaDir,
     vars: opts.vars,
     dataSources: data.fixtures,
+    timeoutMs: opts.timeoutMs,
     // remote-exec must never try to reach the placeholder addresses.
     stripProvisioners: opts.command === "apply",
   });
