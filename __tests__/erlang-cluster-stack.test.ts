@@ -41,12 +41,9 @@ describe("erlang-cluster stack (app default)", () => {
   });
 
   test("three nodes in Tokyo, for_each keyed by name, created behind the firewall, cloud-init only", () => {
-    expect(node.for_each).toBe("${local.erlang_map}");
-    expect(doc.locals.erlang_map).toEqual({
-      "ap-northeast-1": { region: "ap-northeast", label: "erl-ap-northeast-1", hostname: "erl-ap-northeast-1", type: "g6-standard-2" },
-      "ap-northeast-2": { region: "ap-northeast", label: "erl-ap-northeast-2", hostname: "erl-ap-northeast-2", type: "g6-standard-2" },
-      "ap-northeast-3": { region: "ap-northeast", label: "erl-ap-northeast-3", hostname: "erl-ap-northeast-3", type: "g6-standard-2" },
-    });
+    expect(node.for_each).toBe("${local.erlang_regions}");
+    expect(doc.locals.erlang_regions).toEqual({ "ap-northeast-1": "ap-northeast", "ap-northeast-2": "ap-northeast", "ap-northeast-3": "ap-northeast" });
+    expect(node).toMatchObject({ label: "erl-${each.key}", region: "${each.value}", type: "g6-standard-2" });
     expect(node.firewall_id).toBe("${linode_firewall.erlang.id}");
     expect(node.tags).toEqual(["tailscale", "erlang-cluster"]);
     expect(node.provisioner).toBeUndefined();
@@ -103,12 +100,12 @@ describe("erlang-cluster stack (app default)", () => {
     const members = ["erlang@erl-ap-northeast-1", "erlang@erl-ap-northeast-2", "erlang@erl-ap-northeast-3"];
     for (const f of erlangNodeFiles({ node: `erlang@${NODE_HOSTNAME_SLOT}`, members, cookie: "x".repeat(16) }).slice(1)) {
       const asTemplate = f.content.includes(NODE_HOSTNAME_SLOT)
-        ? fillTemplateSlots(f.content, { [NODE_HOSTNAME_SLOT]: "${each.value.hostname}" })
+        ? fillTemplateSlots(f.content, { [NODE_HOSTNAME_SLOT]: "erl-${each.key}" })
         : escapeTerraformTemplate(f.content);
       // (the script as decoded is the template text: `$${` still escaped, as Terraform reads it)
       expect(script).toContain(`<<'MESH_FILE_EOF'\n${asTemplate}MESH_FILE_EOF`);
     }
-    expect(script).toContain("-sname erlang@${each.value.hostname}\n");
+    expect(script).toContain("-sname erlang@erl-${each.key}\n");
     expect(script.indexOf("ensure_active 'erlang-cluster-epmd.service'")).toBeLessThan(script.indexOf("ensure_active 'erlang-cluster-node.service'"));
     expect(script).toContain("--advertise-tags=tag:erlang");
   });
@@ -197,8 +194,8 @@ describe("options", () => {
       syncTimeoutMs: 10_000,
     });
     const script = decodeUserData(doc, doc.resource.linode_instance.erlang);
-    expect(Object.keys(doc.locals.erlang_map)).toEqual(["ap-northeast-1", "ap-northeast-2", "jp-osa-1", "jp-osa-2"]);
-    expect(script).toContain("-name erlang@${each.value.hostname}.tail1234.ts.net\n");
+    expect(Object.keys(doc.locals.erlang_regions)).toEqual(["ap-northeast-1", "ap-northeast-2", "jp-osa-1", "jp-osa-2"]);
+    expect(script).toContain("-name erlang@erl-${each.key}.tail1234.ts.net\n");
     expect(doc.output.cluster.value.members).toEqual([
       "erlang@erl-ap-northeast-1.tail1234.ts.net",
       "erlang@erl-ap-northeast-2.tail1234.ts.net",

@@ -16,18 +16,16 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(stack).toMatchSnapshot();
   });
 
-  test("one node per region, for_each keyed by region slug, over one local map", () => {
-    // A local, not a literal map in for_each: Terraform re-reads a literal once per instance.
-    expect(node.for_each).toBe("${local.node_map}");
-    expect(Object.keys(stack.locals.node_map).sort()).toEqual([...ARTICLE_REGIONS].sort());
-    expect(stack.locals.node_map["ap-northeast"]).toEqual({
-      region: "ap-northeast",
-      label: "mesh-ap-northeast",
-      hostname: "mesh-ap-northeast",
-      type: "g6-standard-2",
-    });
-    expect(node.region).toBe("${each.value.region}");
-    expect(node.label).toBe("${each.value.label}");
+  test("one node per region, for_each keyed by region slug, over one local map of regions", () => {
+    // A local of strings, not a literal map (nor one of objects) in for_each: Terraform 1.11 goes
+    // over the whole for_each value once per instance.
+    expect(node.for_each).toBe("${local.node_regions}");
+    expect(Object.keys(stack.locals.node_regions).sort()).toEqual([...ARTICLE_REGIONS].sort());
+    expect(stack.locals.node_regions["ap-northeast"]).toBe("ap-northeast");
+    expect(node.region).toBe("${each.value}");
+    expect(node.label).toBe("mesh-${each.key}");
+    expect(node.type).toBe("g6-standard-2");
+    expect(stack.locals.node_types).toBeUndefined(); // one plan for all: a literal
     expect(node.count).toBeUndefined();
   });
 
@@ -117,7 +115,7 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     const script = decodeUserData(stack, node);
     expect(script.startsWith("#!/bin/bash\n")).toBe(true);
     expect(script).toContain("${local.node_auth_keys[each.key]}");
-    expect(script).toContain("--hostname=${each.value.hostname}");
+    expect(script).toContain("--hostname=mesh-${each.key}");
     expect(script).toContain("--advertise-tags=tag:mesh");
     expect(script).not.toContain("curl -fsSL https://tailscale.com/install.sh | sh");
     const keyLines = script.split("\n").filter((l) => l.includes("auth_keys"));
@@ -126,11 +124,11 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(stack.locals.node_auth_keys).toBe("${{ for k, v in tailscale_tailnet_key.node : k => v.key }}");
     // The script is one local; the key goes in last, after the hostname.
     expect(node.metadata[0].user_data).toBe(
-      '${base64gzip(replace(replace(local.node_bootstrap, "meshnodehostnameslot", each.value.hostname), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key]))}',
+      '${base64gzip(replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key]))}',
     );
     // Every bash expansion reached Terraform escaped, so Terraform leaves it to bash.
     const unescaped = script.replace(/\$\$\{/g, "").match(/\$\{[^}]*\}/g) ?? [];
-    expect([...new Set(unescaped)].sort()).toEqual(["${each.value.hostname}", "${local.node_auth_keys[each.key]}"]);
+    expect([...new Set(unescaped)].sort()).toEqual(["${each.key}", "${local.node_auth_keys[each.key]}"]);
     expect(node.lifecycle.ignore_changes).toEqual(["metadata"]);
   });
 
@@ -148,10 +146,10 @@ describe("for_each churn, at synthesis", () => {
     // Put the removed entry back: everything else must be byte-identical.
     const restored = JSON.parse(JSON.stringify(fewer));
     for (const [type, name] of [["linode_instance", "node"], ["tailscale_tailnet_key", "node"]]) {
-      expect(restored.resource[type][name].for_each).toBe("${local.node_map}");
+      expect(restored.resource[type][name].for_each).toBe("${local.node_regions}");
     }
-    expect(restored.locals.node_map["us-ord"]).toBeUndefined();
-    restored.locals.node_map["us-ord"] = all.locals.node_map["us-ord"];
+    expect(restored.locals.node_regions["us-ord"]).toBeUndefined();
+    restored.locals.node_regions["us-ord"] = all.locals.node_regions["us-ord"];
     const sortKeys = (x: any): any =>
       Array.isArray(x) ? x.map(sortKeys) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys(x[k])])) : x;
     expect(JSON.stringify(sortKeys(restored))).toBe(JSON.stringify(sortKeys(all)));
@@ -180,7 +178,7 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
     expect(rexec.inline[0]).toBe("#!/bin/bash");
     expect(rexec.inline[1]).toBe('rm -f -- "$0"');
     expect(rexec.inline[2]).toBe(
-      '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", each.value.hostname), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key])}',
+      '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key])}',
     );
     expect(nodeScriptTemplate(stack, rexec.inline[2])).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
     expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${self.ip_address}", private_key: "${var.ssh_private_key}" });
@@ -207,8 +205,8 @@ describe("root password, when asked for", () => {
   const stack = synthMesh({ rootPassword: true });
   test("one random_password per node, sensitive by the provider, used as root_pass; none by default", () => {
     const pw = stack.resource.random_password.node_root;
-    expect(pw.for_each).toBe("${local.node_map}");
-    expect(stack.resource.linode_instance.node.for_each).toBe("${local.node_map}");
+    expect(pw.for_each).toBe("${local.node_regions}");
+    expect(stack.resource.linode_instance.node.for_each).toBe("${local.node_regions}");
     expect(pw).toMatchObject({ length: 32, special: true });
     expect(stack.locals.node_root_passwords).toBe("${{ for k, v in random_password.node_root : k => v.result }}");
     expect(stack.resource.linode_instance.node.root_pass).toBe("${local.node_root_passwords[each.key]}");

@@ -20,7 +20,7 @@ if (!terraform) console.warn("mesh-template.test: terraform not on PATH; skipped
 function evaluate(values: Record<string, string>, locals: Record<string, string>, stackLocals: Record<string, unknown>): Record<string, string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-template-"));
   const swap = (s: string) =>
-    s.replace(/each\.value\.hostname/g, "local.hostname").replace(/local\.node_auth_keys\[each\.key\]/g, "local.key");
+    s.replace(/"mesh-\$\{each\.key\}"/g, "local.hostname").replace(/local\.node_auth_keys\[each\.key\]/g, "local.key");
   const output = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: swap(v) }]));
   fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: { ...stackLocals, ...locals }, output }));
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };

@@ -54,9 +54,9 @@ export interface ChurnReport {
 
 /**
  * The config without one region, for stacks that iterate over a literal map keyed by node name,
- * written in `for_each = {...}` or in a `locals` value that for_each reads (a map of objects with a
- * `region`): entries whose key is the region, starts with `<region>-`, or whose value's `region` is
- * the region are dropped from every resource, data source and such local. Returns the number of
+ * written in `for_each = {...}` or in a `locals` value (a map of strings, as name → region, or of
+ * objects with a `region`): entries whose key is the region, starts with `<region>-`, or whose value
+ * (or value's `region`) is the region are dropped from every resource, data source and such local. Returns the number of
  * entries removed alongside, so callers can tell when the stack had nothing to drop.
  */
 export function removeRegionFromForEach(config: TfJson, region: string): { config: TfJson; removed: number } {
@@ -64,8 +64,8 @@ export function removeRegionFromForEach(config: TfJson, region: string): { confi
   let removed = 0;
   const dropFrom = (map: Record<string, unknown>) => {
     for (const key of Object.keys(map)) {
-      const v = map[key] as { region?: unknown } | null;
-      if (key === region || key.startsWith(`${region}-`) || (v && typeof v === "object" && v.region === region)) {
+      const v = map[key] as { region?: unknown } | string | null;
+      if (key === region || key.startsWith(`${region}-`) || v === region || (v && typeof v === "object" && v.region === region)) {
         delete map[key];
         removed++;
       }
@@ -79,9 +79,12 @@ export function removeRegionFromForEach(config: TfJson, region: string): { confi
       }
     }
   }
+  // Node maps kept in locals: name → region (the value is the region itself), or name → object.
   for (const value of Object.values(isMap(copy.locals) ? copy.locals : {})) {
     const entries = isMap(value) ? Object.values(value) : [];
-    if (entries.length > 0 && entries.every((e) => isMap(e) && typeof e.region === "string")) dropFrom(value as Record<string, unknown>);
+    if (entries.length > 0 && entries.every((e) => typeof e === "string" || (isMap(e) && typeof e.region === "string"))) {
+      dropFrom(value as Record<string, unknown>);
+    }
   }
   return { config: copy, removed };
 }

@@ -106,27 +106,49 @@ export interface NodeMapProps {
   readonly namePrefix?: string;
   /** @default "g6-standard-2" */
   readonly instanceType?: string;
-  /** Name of the Terraform local holding the map. */
-  readonly localName: string;
+  /** Names the locals: `<resourceName>_regions` (and `<resourceName>_types`). @default "node" */
+  readonly resourceName?: string;
 }
 
 /**
- * The nodes as one Terraform `locals` value (name → region, label, hostname, type) that every
- * for_each over the nodes reads. Terraform re-reads a for_each written as a literal map once per
- * instance, so a literal costs O(N²) in `terraform plan`; a local is evaluated once.
+ * The nodes as one Terraform `locals` value, name → region, that every for_each over the nodes
+ * reads; labels and hostnames are the prefix and the key. Terraform 1.11 goes over the whole
+ * for_each value once per instance while planning, so its size matters: a literal map in for_each
+ * is also re-read each time (O(N²) template parses), and a map of objects costs a multiple of a
+ * map of strings. A local of strings is read once and walked cheaply.
  */
 export class NodeMap extends Construct {
   public readonly nodes: readonly NodeInfo[];
+  /** `<resourceName>_regions`: node name → region. */
   public readonly local: TerraformLocal;
-  /** Iterator for `forEach`: `for_each = local.<name>`, `each.value.label`, … */
+  /** Iterator for `forEach`: `for_each = local.<resourceName>_regions`. */
   public readonly iterator: MapTerraformIterator;
+  /** Expressions of the current node's attributes, valid in a resource iterating over this map. */
+  public readonly label: string;
+  public readonly hostname: string;
+  public readonly region: string;
+  public readonly type: string;
 
   constructor(scope: Construct, id: string, props: NodeMapProps) {
     super(scope, id);
-    this.nodes = planNodes(props.nodes, props.namePrefix, props.instanceType);
-    this.local = new TerraformLocal(this, "map", nodeMap(this.nodes));
-    this.local.overrideLogicalId(props.localName);
-    this.iterator = TerraformIterator.fromMap(this.local.asAnyMap);
+    const prefix = props.namePrefix ?? "mesh-";
+    const name = props.resourceName ?? "node";
+    this.nodes = planNodes(props.nodes, prefix, props.instanceType);
+    this.local = new TerraformLocal(this, "regions", Object.fromEntries(this.nodes.map((n) => [n.name, n.region])));
+    this.local.overrideLogicalId(`${name}_regions`);
+    this.iterator = TerraformIterator.fromMap(this.local.asStringMap);
+    // planNodes makes label and hostname the prefix and the name, for every node.
+    this.label = `${prefix}\${each.key}`;
+    this.hostname = this.label;
+    this.region = "${each.value}";
+    const types = new Set(this.nodes.map((n) => n.type));
+    if (types.size === 1) {
+      this.type = this.nodes[0].type;
+    } else {
+      const byNode = new TerraformLocal(this, "types", Object.fromEntries(this.nodes.map((n) => [n.name, n.type])));
+      byNode.overrideLogicalId(`${name}_types`);
+      this.type = `\${local.${name}_types[each.key]}`;
+    }
   }
 }
 
@@ -166,7 +188,7 @@ export class TailscaleNodes extends Construct {
         fail("nodeMap", "must be made from the same nodes, namePrefix and instanceType as this TailscaleNodes");
       }
     }
-    const map = props.nodeMap ?? new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: defaultType, localName: `${resourceName}_map` });
+    const map = props.nodeMap ?? new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: defaultType, resourceName });
     this.iterator = map.iterator;
 
     // One script template for every node; the per-node parts are Terraform expressions.
@@ -191,7 +213,7 @@ export class TailscaleNodes extends Construct {
     const bootstrap = new TerraformLocal(this, "bootstrap", escapeTerraformTemplate(script));
     bootstrap.overrideLogicalId(`${resourceName}_bootstrap`);
     const scriptExpression = replaceSlotsExpression(`local.${resourceName}_bootstrap`, script, [
-      [HOSTNAME_SLOT, "${each.value.hostname}"],
+      [HOSTNAME_SLOT, map.hostname],
       ...Object.entries(props.templateSlots ?? {}),
       [AUTH_KEY_SLOT, props.authKey],
     ]);
@@ -218,9 +240,9 @@ export class TailscaleNodes extends Construct {
 
     this.instances = new Instance(this, "instance", {
       forEach: this.iterator,
-      label: this.iterator.getString("label"),
-      region: this.iterator.getString("region"),
-      type: this.iterator.getString("type"),
+      label: map.label,
+      region: map.region,
+      type: map.type,
       image,
       tags: [...(props.linodeTags ?? ["tailscale", "mesh"])],
       // No root password unless asked for: the provider then sets a random one it does not keep,
@@ -285,7 +307,7 @@ export function nodesFromRegions(regions: readonly string[], perRegion: number):
   );
 }
 
-/** The node map's value (see NodeMap), keyed by node name. */
+/** Each node's attributes but its name, keyed by node name. */
 export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInfo, "name">> {
   const map: Record<string, Omit<NodeInfo, "name">> = {};
   for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };

@@ -39,7 +39,8 @@ export class NodeAuthKeys extends Construct {
     super(scope, id);
     const source = props.source;
     if (source.kind === "premade") {
-      this.keyForEachNode = source.variable.stringValue;
+      // As text, not a cdktf token: it goes inside a larger expression (see replaceSlotsExpression).
+      this.keyForEachNode = `\${var.${source.variable.friendlyUniqueId}}`;
       return;
     }
     // A key only has to live from `apply` until the node boots and joins: an hour by default.

@@ -52,8 +52,8 @@ export function base64gzipTemplate(templateText: string): string {
  * A Terraform expression that fills the slots of a text held elsewhere (typically a `locals` value
  * with the escaped text): `replace(replace(<textExpression>, "m1", e1), "m2", e2)`, in the order
  * given. `text` is the unescaped text, to check each marker occurs in it. A slot's value is a
- * Terraform template (`${each.value.hostname}`, or any template text) or a single cdktf token; a
- * single plain reference is written bare. Markers must be identifiers that occur nowhere else, and no value may contain a
+ * Terraform template as text (`${each.key}`, `node-${each.key}`), never a cdktf token; a single
+ * plain reference is written bare. Markers must be identifiers that occur nowhere else, and no value may contain a
  * later marker (put secrets last).
  */
 export function replaceSlotsExpression(textExpression: string, text: string, slots: ReadonlyArray<readonly [string, string]>): string {
@@ -61,12 +61,10 @@ export function replaceSlotsExpression(textExpression: string, text: string, slo
   for (const [marker, value] of slots) {
     if (!/^[A-Za-z0-9_]+$/.test(marker)) throw new Error(`template slot marker ${JSON.stringify(marker)} must be an identifier`);
     if (!text.includes(marker)) throw new Error(`template slot ${marker} does not occur in the text`);
-    // A cdktf token (e.g. a variable's stringValue) goes in as it is: in expression position cdktf
-    // resolves it to the bare reference.
-    const token = Token.isUnresolved(value) && /^\$\{TfToken\[[A-Z0-9_.]+\]\}$/.test(value);
-    if (Token.isUnresolved(value) && !token) throw new Error(`template slot ${marker}: give a single token or a Terraform template, not text mixed with tokens`);
-    const bare = !token && /^\$\{([A-Za-z_][A-Za-z0-9_.\-]*(\[[A-Za-z0-9_."-]+\])*(\.[A-Za-z_][A-Za-z0-9_]*)*)\}$/.exec(value);
-    expr = `replace(${expr}, "${marker}", ${token ? value : bare ? bare[1] : hclQuotedTemplate(value)})`;
+    // cdktf resolves a token differently by where it sits in an expression, and gets it wrong here.
+    if (Token.isUnresolved(value)) throw new Error(`template slot ${marker}: give a Terraform expression as text (e.g. "\${var.x}"), not a cdktf token`);
+    const bare = /^\$\{([A-Za-z_][A-Za-z0-9_.\-]*(\[[A-Za-z0-9_."-]+\])*(\.[A-Za-z_][A-Za-z0-9_]*)*)\}$/.exec(value);
+    expr = `replace(${expr}, "${marker}", ${bare ? bare[1] : hclQuotedTemplate(value)})`;
   }
   return expr;
 }

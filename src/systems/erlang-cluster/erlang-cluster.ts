@@ -90,7 +90,7 @@ export class ErlangCluster extends Construct {
     super(scope, id);
     const prefix = props.namePrefix ?? "erl-";
     // One node map (a Terraform local) for the nodes and their keys.
-    const nodeMap = new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: props.instanceType, localName: "erlang_map" });
+    const nodeMap = new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: props.instanceType, resourceName: "erlang" });
     this.planned = nodeMap.nodes;
     const nodeName = props.nodeName ?? "erlang";
     if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(nodeName)) {

@@ -90,7 +90,7 @@ export class TailscaleMesh extends Construct {
       nodes: props.nodes,
       namePrefix: prefix,
       instanceType: props.instanceType,
-      localName: `${props.resourceName ?? "node"}_map`,
+      resourceName: props.resourceName,
     });
     this.firewall = new NodeFirewall(this, "firewall", {
       label: props.firewallLabel ?? `${prefix}firewall`,
