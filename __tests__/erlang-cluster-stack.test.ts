@@ -19,12 +19,10 @@ import { PolicyBase } from "../src/tailnet/policy/base";
 import { evaluateConnection } from "../src/tailnet/policy/evaluate";
 import { parseHujson } from "../src/tailnet/policy/hujson";
 import { synthesizedStack } from "./helpers/synth";
+import { nodeScriptTemplate } from "./helpers/mesh";
 
-const decodeUserData = (node: any): string => {
-  const m = /^\$\{base64gzip\((".*")\)\}$/s.exec(node.metadata[0].user_data);
-  if (!m) throw new Error("user_data is not a base64gzip() of a quoted template");
-  return JSON.parse(m[1]);
-};
+/** The node's user_data as the one template it stands for (see nodeScriptTemplate). */
+const decodeUserData = (doc: any, node: any): string => nodeScriptTemplate(doc, node.metadata[0].user_data);
 
 /** An erlang-cluster stack on its own, with a policy of its own over `base`. */
 function synthAlone(props: ErlangClusterStackProps = {}, base = PolicyBase.empty()): { doc: any; stack: ErlangClusterStack } {
@@ -36,18 +34,16 @@ function synthAlone(props: ErlangClusterStackProps = {}, base = PolicyBase.empty
 describe("erlang-cluster stack (app default)", () => {
   const doc = synthesizedStack("erlang-cluster");
   const node = doc.resource.linode_instance.erlang;
-  const script = decodeUserData(node);
+  const script = decodeUserData(doc, node);
 
   test("snapshot of the synthesized JSON", () => {
     expect(doc).toMatchSnapshot();
   });
 
   test("three nodes in Tokyo, for_each keyed by name, created behind the firewall, cloud-init only", () => {
-    expect(node.for_each).toEqual({
-      "ap-northeast-1": { region: "ap-northeast", label: "erl-ap-northeast-1", hostname: "erl-ap-northeast-1", type: "g6-standard-2" },
-      "ap-northeast-2": { region: "ap-northeast", label: "erl-ap-northeast-2", hostname: "erl-ap-northeast-2", type: "g6-standard-2" },
-      "ap-northeast-3": { region: "ap-northeast", label: "erl-ap-northeast-3", hostname: "erl-ap-northeast-3", type: "g6-standard-2" },
-    });
+    expect(node.for_each).toBe("${local.erlang_regions}");
+    expect(doc.locals.erlang_regions).toEqual({ "ap-northeast-1": "ap-northeast", "ap-northeast-2": "ap-northeast", "ap-northeast-3": "ap-northeast" });
+    expect(node).toMatchObject({ label: "erl-${each.key}", region: "${each.value}", type: "g6-standard-2" });
     expect(node.firewall_id).toBe("${linode_firewall.erlang.id}");
     expect(node.tags).toEqual(["tailscale", "erlang-cluster"]);
     expect(node.provisioner).toBeUndefined();
@@ -104,12 +100,12 @@ describe("erlang-cluster stack (app default)", () => {
     const members = ["erlang@erl-ap-northeast-1", "erlang@erl-ap-northeast-2", "erlang@erl-ap-northeast-3"];
     for (const f of erlangNodeFiles({ node: `erlang@${NODE_HOSTNAME_SLOT}`, members, cookie: "x".repeat(16) }).slice(1)) {
       const asTemplate = f.content.includes(NODE_HOSTNAME_SLOT)
-        ? fillTemplateSlots(f.content, { [NODE_HOSTNAME_SLOT]: "${each.value.hostname}" })
+        ? fillTemplateSlots(f.content, { [NODE_HOSTNAME_SLOT]: "erl-${each.key}" })
         : escapeTerraformTemplate(f.content);
       // (the script as decoded is the template text: `$${` still escaped, as Terraform reads it)
       expect(script).toContain(`<<'MESH_FILE_EOF'\n${asTemplate}MESH_FILE_EOF`);
     }
-    expect(script).toContain("-sname erlang@${each.value.hostname}\n");
+    expect(script).toContain("-sname erlang@erl-${each.key}\n");
     expect(script.indexOf("ensure_active 'erlang-cluster-epmd.service'")).toBeLessThan(script.indexOf("ensure_active 'erlang-cluster-node.service'"));
     expect(script).toContain("--advertise-tags=tag:erlang");
   });
@@ -125,7 +121,12 @@ describe("erlang-cluster stack (app default)", () => {
   });
 
   test("outputs: per node its Erlang node name; the member list, tag and ports for members kept elsewhere", () => {
-    expect(doc.output.nodes.value).toContain('erlang_node = {"ap-northeast-1":"erlang@erl-ap-northeast-1"');
+    expect(doc.output.nodes.value).toContain("erlang_node = local.erlang_node_names[key]");
+    expect(doc.locals.erlang_node_names).toEqual({
+      "ap-northeast-1": "erlang@erl-ap-northeast-1",
+      "ap-northeast-2": "erlang@erl-ap-northeast-2",
+      "ap-northeast-3": "erlang@erl-ap-northeast-3",
+    });
     expect(doc.output.cluster.value).toEqual({
       members: ["erlang@erl-ap-northeast-1", "erlang@erl-ap-northeast-2", "erlang@erl-ap-northeast-3"],
       tag: "tag:erlang",
@@ -192,9 +193,9 @@ describe("options", () => {
       release: { command: ["/opt/app/bin/app", "foreground"] },
       syncTimeoutMs: 10_000,
     });
-    const script = decodeUserData(doc.resource.linode_instance.erlang);
-    expect(Object.keys(doc.resource.linode_instance.erlang.for_each)).toEqual(["ap-northeast-1", "ap-northeast-2", "jp-osa-1", "jp-osa-2"]);
-    expect(script).toContain("-name erlang@${each.value.hostname}.tail1234.ts.net\n");
+    const script = decodeUserData(doc, doc.resource.linode_instance.erlang);
+    expect(Object.keys(doc.locals.erlang_regions)).toEqual(["ap-northeast-1", "ap-northeast-2", "jp-osa-1", "jp-osa-2"]);
+    expect(script).toContain("-name erlang@erl-${each.key}.tail1234.ts.net\n");
     expect(doc.output.cluster.value.members).toEqual([
       "erlang@erl-ap-northeast-1.tail1234.ts.net",
       "erlang@erl-ap-northeast-2.tail1234.ts.net",

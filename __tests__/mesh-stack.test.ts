@@ -3,13 +3,10 @@ import { projectFile } from "../src/app";
 import { ARTICLE_REGIONS } from "../src/catalog/regions";
 import { parseHujson } from "../src/tailnet/policy/hujson";
 import { synthesizedStack } from "./helpers/synth";
-import { synthMesh, withoutMetadata } from "./helpers/mesh";
+import { nodeScriptTemplate, synthMesh, withoutMetadata } from "./helpers/mesh";
 
-const decodeUserData = (node: any): string => {
-  const m = /^\$\{base64gzip\((".*")\)\}$/s.exec(node.metadata[0].user_data);
-  if (!m) throw new Error("user_data is not a base64gzip() of a quoted template");
-  return JSON.parse(m[1]); // HCL quoted-string escapes used here are a subset of JSON's
-};
+/** The node's user_data as the one template it stands for (see nodeScriptTemplate). */
+const decodeUserData = (doc: any, node: any): string => nodeScriptTemplate(doc, node.metadata[0].user_data);
 
 describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
   const stack = synthesizedStack("mesh");
@@ -19,16 +16,16 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(stack).toMatchSnapshot();
   });
 
-  test("one node per region, for_each keyed by region slug", () => {
-    expect(Object.keys(node.for_each).sort()).toEqual([...ARTICLE_REGIONS].sort());
-    expect(node.for_each["ap-northeast"]).toEqual({
-      region: "ap-northeast",
-      label: "mesh-ap-northeast",
-      hostname: "mesh-ap-northeast",
-      type: "g6-standard-2",
-    });
-    expect(node.region).toBe("${each.value.region}");
-    expect(node.label).toBe("${each.value.label}");
+  test("one node per region, for_each keyed by region slug, over one local map of regions", () => {
+    // A local of strings, not a literal map (nor one of objects) in for_each: Terraform 1.11 goes
+    // over the whole for_each value once per instance.
+    expect(node.for_each).toBe("${local.node_regions}");
+    expect(Object.keys(stack.locals.node_regions).sort()).toEqual([...ARTICLE_REGIONS].sort());
+    expect(stack.locals.node_regions["ap-northeast"]).toBe("ap-northeast");
+    expect(node.region).toBe("${each.value}");
+    expect(node.label).toBe("mesh-${each.key}");
+    expect(node.type).toBe("g6-standard-2");
+    expect(stack.locals.node_types).toBeUndefined(); // one plan for all: a literal
     expect(node.count).toBeUndefined();
   });
 
@@ -116,23 +113,29 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
   });
 
   test("the probe's user exists on every node and the stack says how to reach it", () => {
-    expect(decodeUserData(node)).toContain("ensure_user 'meshprobe'");
+    expect(decodeUserData(stack, node)).toContain("ensure_user 'meshprobe'");
     expect(stack.output.probe_access.value).toEqual({ ssh_via: "tailnet", ssh_user: "meshprobe" });
   });
 
   test("cloud-init user_data carries the bootstrap script, key only inside its heredoc", () => {
     expect(node.provisioner).toBeUndefined();
-    const script = decodeUserData(node);
+    const script = decodeUserData(stack, node);
     expect(script.startsWith("#!/bin/bash\n")).toBe(true);
-    expect(script).toContain("${tailscale_tailnet_key.node[each.key].key}");
-    expect(script).toContain("--hostname=${each.value.hostname}");
+    expect(script).toContain("${local.node_auth_keys[each.key]}");
+    expect(script).toContain("--hostname=mesh-${each.key}");
     expect(script).toContain("--advertise-tags=tag:mesh");
     expect(script).not.toContain("curl -fsSL https://tailscale.com/install.sh | sh");
-    const keyLines = script.split("\n").filter((l) => l.includes("tailscale_tailnet_key"));
-    expect(keyLines).toEqual(["${tailscale_tailnet_key.node[each.key].key}"]);
+    const keyLines = script.split("\n").filter((l) => l.includes("auth_keys"));
+    expect(keyLines).toEqual(["${local.node_auth_keys[each.key]}"]);
+    // Each node's key, read from one map built once (not the whole key resource per node).
+    expect(stack.locals.node_auth_keys).toBe("${{ for k, v in tailscale_tailnet_key.node : k => v.key }}");
+    // The script is one local; the key goes in last, after the hostname.
+    expect(node.metadata[0].user_data).toBe(
+      '${base64gzip(replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key]))}',
+    );
     // Every bash expansion reached Terraform escaped, so Terraform leaves it to bash.
     const unescaped = script.replace(/\$\$\{/g, "").match(/\$\{[^}]*\}/g) ?? [];
-    expect([...new Set(unescaped)].sort()).toEqual(["${each.value.hostname}", "${tailscale_tailnet_key.node[each.key].key}"]);
+    expect([...new Set(unescaped)].sort()).toEqual(["${each.key}", "${local.node_auth_keys[each.key]}"]);
     expect(node.lifecycle.ignore_changes).toEqual(["metadata"]);
   });
 
@@ -150,9 +153,10 @@ describe("for_each churn, at synthesis", () => {
     // Put the removed entry back: everything else must be byte-identical.
     const restored = JSON.parse(JSON.stringify(fewer));
     for (const [type, name] of [["linode_instance", "node"], ["tailscale_tailnet_key", "node"]]) {
-      expect(restored.resource[type][name].for_each["us-ord"]).toBeUndefined();
-      restored.resource[type][name].for_each["us-ord"] = all.resource[type][name].for_each["us-ord"];
+      expect(restored.resource[type][name].for_each).toBe("${local.node_regions}");
     }
+    expect(restored.locals.node_regions["us-ord"]).toBeUndefined();
+    restored.locals.node_regions["us-ord"] = all.locals.node_regions["us-ord"];
     const sortKeys = (x: any): any =>
       Array.isArray(x) ? x.map(sortKeys) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys(x[k])])) : x;
     expect(JSON.stringify(sortKeys(restored))).toBe(JSON.stringify(sortKeys(all)));
@@ -180,7 +184,10 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
     const rexec = p["remote-exec"];
     expect(rexec.inline[0]).toBe("#!/bin/bash");
     expect(rexec.inline[1]).toBe('rm -f -- "$0"');
-    expect(rexec.inline[2]).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
+    expect(rexec.inline[2]).toBe(
+      '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key])}',
+    );
+    expect(nodeScriptTemplate(stack, rexec.inline[2])).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
     expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${self.ip_address}", private_key: "${var.ssh_private_key}" });
     expect(rexec.connection.password).toBeUndefined();
     expect(node.authorized_keys).toBe("${var.ssh_public_keys}");
@@ -197,7 +204,7 @@ describe("pre-made key mode", () => {
     expect(stack.resource.tailscale_tailnet_key).toBeUndefined();
     expect(stack.variable.tailscale_auth_key).toMatchObject({ sensitive: true, nullable: false, type: "string" });
     expect(stack.variable.tailscale_auth_key.validation[0].condition).toContain('startswith(var.tailscale_auth_key, "tskey-")');
-    expect(decodeUserData(stack.resource.linode_instance.node)).toContain("\n${var.tailscale_auth_key}\n");
+    expect(decodeUserData(stack, stack.resource.linode_instance.node)).toContain("\n${var.tailscale_auth_key}\n");
   });
 });
 
@@ -205,9 +212,11 @@ describe("root password, when asked for", () => {
   const stack = synthMesh({ rootPassword: true });
   test("one random_password per node, sensitive by the provider, used as root_pass; none by default", () => {
     const pw = stack.resource.random_password.node_root;
-    expect(pw.for_each).toEqual(stack.resource.linode_instance.node.for_each);
+    expect(pw.for_each).toBe("${local.node_regions}");
+    expect(stack.resource.linode_instance.node.for_each).toBe("${local.node_regions}");
     expect(pw).toMatchObject({ length: 32, special: true });
-    expect(stack.resource.linode_instance.node.root_pass).toBe("${random_password.node_root[each.key].result}");
+    expect(stack.locals.node_root_passwords).toBe("${{ for k, v in random_password.node_root : k => v.result }}");
+    expect(stack.resource.linode_instance.node.root_pass).toBe("${local.node_root_passwords[each.key]}");
     expect(stack.resource.random_string).toBeUndefined();
     expect(synthMesh().resource.random_password).toBeUndefined();
   });
@@ -228,10 +237,11 @@ describe("peer relays", () => {
 
   test("off by default; on, the JSON differs only by the relay entries", () => {
     expect(JSON.stringify(off)).not.toMatch(/relay/);
+    // The script is one local (node_bootstrap) that each node's user_data reads.
     expect(diff(off, on).sort()).toEqual([
+      "/locals/node_bootstrap",
       "/output/peer_relays",
       "/resource/linode_firewall/mesh/inbound/2",
-      "/resource/linode_instance/node/metadata/0/user_data",
       "/resource/tailscale_acl/mesh/acl",
       "/resource/tailscale_tailnet_key/node/tags",
     ]);
@@ -250,7 +260,7 @@ describe("peer relays", () => {
   });
 
   test("the script makes the listed nodes relays and turns the relay off on the others", () => {
-    const script = decodeUserData(on.resource.linode_instance.node);
+    const script = decodeUserData(on, on.resource.linode_instance.node);
     expect(script).toContain("readonly PEER_RELAY_HOSTNAMES=('mesh-us-west' 'mesh-ap-south')");
     expect(script).toContain(`"--advertise-tags=tag:mesh$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' ',tag:mesh-relay'; fi)"`);
     expect(script).toContain('tailscale set --relay-server-port="$want"');

@@ -13,13 +13,16 @@ import { synthMesh } from "./helpers/mesh";
 const terraform = findTerraform();
 if (!terraform) console.warn("mesh-template.test: terraform not on PATH; skipped");
 
-/** Evaluates Terraform JSON template strings with `each`/key references swapped for locals. */
-function evaluate(values: Record<string, string>, locals: Record<string, string>): Record<string, string> {
+/**
+ * Evaluates Terraform JSON expressions with the stack's own locals (the script) and the per-node
+ * references (`each`, the node's key) swapped for locals.
+ */
+function evaluate(values: Record<string, string>, locals: Record<string, string>, stackLocals: Record<string, unknown>): Record<string, string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-template-"));
   const swap = (s: string) =>
-    s.replace(/each\.value\.hostname/g, "local.hostname").replace(/tailscale_tailnet_key\.node\[each\.key\]\.key/g, "local.key");
+    s.replace(/"mesh-\$\{each\.key\}"/g, "local.hostname").replace(/local\.node_auth_keys\[each\.key\]/g, "local.key");
   const output = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: swap(v) }]));
-  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals, output }));
+  fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: { ...stackLocals, ...locals }, output }));
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
   delete env.TF_CLI_CONFIG_FILE;
   for (const args of [["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]]) {
@@ -46,15 +49,17 @@ function evaluate(values: Record<string, string>, locals: Record<string, string>
   });
 
   test("cloud-init user_data decodes to the rendered script", () => {
-    const node = synthMesh().resource.linode_instance.node;
-    const { user_data } = evaluate({ user_data: node.metadata[0].user_data }, locals);
+    const stack = synthMesh();
+    const node = stack.resource.linode_instance.node;
+    const { user_data } = evaluate({ user_data: node.metadata[0].user_data }, locals, { node_bootstrap: stack.locals.node_bootstrap });
     expect(gunzipSync(Buffer.from(user_data, "base64")).toString("utf8")).toBe(expected);
   }, 60_000);
 
   test("remote-exec inline script is the rendered script", () => {
-    const node = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"] }).resource.linode_instance.node;
+    const stack = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"] });
+    const node = stack.resource.linode_instance.node;
     const inline: string[] = node.provisioner[0]["remote-exec"].inline;
-    const { script } = evaluate({ script: inline[2] }, locals);
+    const { script } = evaluate({ script: inline[2] }, locals, { node_bootstrap: stack.locals.node_bootstrap });
     expect(script).toBe(expected);
   }, 60_000);
 });

@@ -20,16 +20,18 @@ import { appAvailable, stackConfigPath, synthesizeStacks } from "../src/harness/
 import { prepareWorkDir, repoRoot } from "../src/harness/workdir";
 import { median } from "./stats";
 
-interface Measured {
+export interface Measured {
   ms: number;
   maxRssKb: number;
   code: number;
+  /** User + system CPU time of the process (GNU time only; 0 without it). */
+  cpuMs: number;
 }
 
 const TIME_BIN = "/usr/bin/time";
 
 /** Reads VmHWM (peak resident set, kB) of a live process, 0 when unavailable. */
-function vmHwmKb(pid: number): number {
+export function vmHwmKb(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : 0;
@@ -38,7 +40,7 @@ function vmHwmKb(pid: number): number {
   }
 }
 
-function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Measured> {
+export function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Measured> {
   const useTime = fs.existsSync(TIME_BIN);
   const cmd = useTime ? TIME_BIN : bin;
   const argv = useTime ? ["-v", bin, ...args] : args;
@@ -54,7 +56,8 @@ function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEn
       if (poll) clearInterval(poll);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      resolve({ ms, maxRssKb: m ? Number(m[1]) : polled, code: code ?? 1 });
+      const cpu = ["User", "System"].reduce((t, k) => t + Number(new RegExp(`${k} time \\(seconds\\): ([\\d.]+)`).exec(stderr)?.[1] ?? 0), 0);
+      resolve({ ms, maxRssKb: m ? Number(m[1]) : polled, code: code ?? 1, cpuMs: cpu * 1000 });
     });
   });
 }
@@ -64,7 +67,7 @@ function measure(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEn
  * app) to JS inside the repo (so node_modules resolve), with a small `serve.js` entry: a lean server
  * process whose memory is the server's own. (The harness CLI would also load cdktf and the bindings.)
  */
-function buildServer(root: string): string {
+export function buildServer(root: string): string {
   const out = path.join(root, ".plan-work", "bench-build");
   const src = path.join(root, "src", "harness");
   const seen = new Set<string>();
@@ -102,7 +105,7 @@ function buildServer(root: string): string {
   return entry;
 }
 
-function startServer(entry: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
+export function startServer(entry: string, schemaDir: string): Promise<{ child: ChildProcess; reattach: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, schemaDir], { stdio: ["ignore", "pipe", "inherit"] });
     let buf = "";
@@ -116,7 +119,7 @@ function startServer(entry: string, schemaDir: string): Promise<{ child: ChildPr
   });
 }
 
-function stopServer(child: ChildProcess): Promise<void> {
+export function stopServer(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.removeAllListeners("exit");
     child.once("exit", () => resolve());
@@ -218,7 +221,9 @@ async function main(): Promise<void> {
   console.log(lines.join("\n"));
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

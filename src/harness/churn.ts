@@ -31,6 +31,8 @@ export interface MeasureChurnProps {
   readonly regions?: readonly string[];
   readonly schemaDir?: string;
   readonly providers?: readonly RecordedProvider[];
+  /** Time limit of each terraform command (see OfflineSessionProps.timeoutMs). */
+  readonly timeoutMs?: number;
   /** Keep the temporary work dir (for inspection); default false. */
   readonly keepWorkDir?: boolean;
 }
@@ -54,28 +56,37 @@ export interface ChurnReport {
 }
 
 /**
- * The config without one region, for stacks that iterate over a literal map (`for_each = {...}`
- * keyed by node name): entries whose key is the region, starts with `<region>-`, or whose value's
- * `region` is the region are dropped from every resource and data source. Returns the number of
+ * The config without one region, for stacks that iterate over a literal map keyed by node name,
+ * written in `for_each = {...}` or in a `locals` value (a map of strings, as name → region, or of
+ * objects with a `region`): entries whose key is the region, starts with `<region>-`, or whose value
+ * (or value's `region`) is the region are dropped from every resource, data source and such local. Returns the number of
  * entries removed alongside, so callers can tell when the stack had nothing to drop.
  */
 export function removeRegionFromForEach(config: TfJson, region: string): { config: TfJson; removed: number } {
   const copy = JSON.parse(JSON.stringify(config)) as TfJson;
   let removed = 0;
+  const dropFrom = (map: Record<string, unknown>) => {
+    for (const key of Object.keys(map)) {
+      const v = map[key] as { region?: unknown } | string | null;
+      if (key === region || key.startsWith(`${region}-`) || v === region || (v && typeof v === "object" && v.region === region)) {
+        delete map[key];
+        removed++;
+      }
+    }
+  };
+  const isMap = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x);
   for (const section of [copy.resource, copy.data as TfJson["resource"]]) {
     for (const byName of Object.values(section ?? {})) {
       for (const block of Object.values(byName)) {
-        const fe = block.for_each;
-        if (!fe || typeof fe !== "object" || Array.isArray(fe)) continue;
-        const map = fe as Record<string, unknown>;
-        for (const key of Object.keys(map)) {
-          const v = map[key] as { region?: unknown } | null;
-          if (key === region || key.startsWith(`${region}-`) || (v && typeof v === "object" && v.region === region)) {
-            delete map[key];
-            removed++;
-          }
-        }
+        if (isMap(block.for_each)) dropFrom(block.for_each);
       }
+    }
+  }
+  // Node maps kept in locals: name → region (the value is the region itself), or name → object.
+  for (const value of Object.values(isMap(copy.locals) ? copy.locals : {})) {
+    const entries = isMap(value) ? Object.values(value) : [];
+    if (entries.length > 0 && entries.every((e) => typeof e === "string" || (isMap(e) && typeof e.region === "string"))) {
+      dropFrom(value as Record<string, unknown>);
     }
   }
   return { config: copy, removed };
@@ -132,6 +143,7 @@ export async function measureChurn(stack: string, props: MeasureChurnProps): Pro
       stripProvisioners: true,
       vars: varsBefore,
       engine: props.engine,
+      timeoutMs: props.timeoutMs,
     });
     try {
       await session.apply();

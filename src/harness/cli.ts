@@ -33,6 +33,8 @@ export interface CliOptions {
   scan: boolean;
   /** terraform or tofu; undefined: $PLAN_ENGINE, else the one present. */
   engine?: EngineName;
+  /** Time limit of each terraform command, ms. @default the session's, which grows with the plan */
+  timeoutMs?: number;
   help: boolean;
 }
 
@@ -61,6 +63,7 @@ Options:
   --engine <name>     terraform or tofu (OpenTofu); default $PLAN_ENGINE, else terraform when
                       on PATH, else tofu (on PATH or built by scripts/build-tools.sh opentofu);
                       serve: --engine tofu lists the providers for OpenTofu too
+  --timeout <seconds> time limit of each terraform command (default 120 s + 0.25 s per resource instance)
   -h, --help          this text
 `;
 
@@ -80,6 +83,7 @@ const OPTIONS = {
   "socket-dir": { type: "string" },
   engine: { type: "string" },
   "no-scan": { type: "boolean" },
+  timeout: { type: "string" },
 } as const satisfies NonNullable<ParseArgsConfig["options"]>;
 
 const COMMANDS = ["plan", "apply", "validate", "churn", "serve"] as const;
@@ -131,6 +135,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     scan: !v["no-scan"],
     help: v.help ?? false,
   };
+  if (v.timeout !== undefined) {
+    const seconds = Number(v.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout expects a number of seconds above 0, got ${v.timeout}`);
+    opts.timeoutMs = seconds * 1000;
+  }
   if (opts.help) return opts;
   if (v.engine !== undefined) {
     if (!isEngineName(v.engine)) throw new UsageError(sentences(`--engine must be one of ${ENGINES.join(", ")}, got ${JSON.stringify(v.engine)}.`, didYouMean(v.engine, ENGINES)));
@@ -230,7 +239,7 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
   const configPath = configFor(root, opts);
 
   if (opts.command === "churn") {
-    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir, engine: engine.name });
+    const report = await measureChurn(opts.stack!, { removeRegion: opts.remove!, configPath, schemaDir, engine: engine.name, timeoutMs: opts.timeoutMs });
     process.stdout.write(renderChurnMarkdown([report]));
     const a = report.counts.addresses;
     console.log(`\nreplaced: ${a.replace.join(", ") || "none"}\nupdated: ${a.update.join(", ") || "none"}\ndestroyed: ${a.destroy.join(", ") || "none"}`);
@@ -250,6 +259,7 @@ export async function main(argv: readonly string[], out = (t: string) => void pr
     vars: opts.vars,
     dataSources: data.fixtures,
     engine: engine.name,
+    timeoutMs: opts.timeoutMs,
     // remote-exec must never try to reach the placeholder addresses.
     stripProvisioners: opts.command === "apply",
   });

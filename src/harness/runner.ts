@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DataSourceFixtures, startOfflineServer, OfflineServer } from "./server";
 import { loadRecordedProviders, normaliseAddress, RecordedProvider } from "./schema";
-import { prepareWorkDir, PreparedWorkDir, WORK_CLI_CONFIG, WORK_TFVARS } from "./workdir";
+import { prepareWorkDir, PreparedWorkDir, TfJson, WORK_CLI_CONFIG, WORK_TFVARS } from "./workdir";
 import { stackDataFixtures } from "./stacks";
 import { diagnosticsFromJsonLines, PlanDiagnostic, renderPlanMarkdown, PlanJson } from "./summary";
 import { EngineName, findEngine, PlanEngine, reattachFor } from "./engine";
@@ -18,6 +18,48 @@ export interface TerraformResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Stopped at the time limit (then `code` is 128 + 9). */
+  readonly timedOut?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** Time limit of a terraform command when nothing is said: the floor, plus this per resource instance. */
+export const TIME_LIMIT_FLOOR_MS = 120_000;
+export const TIME_LIMIT_PER_INSTANCE_MS = 250;
+
+/**
+ * How many resource instances a config declares, roughly: a for_each over a literal map or a local
+ * map counts its entries, a literal count its number, a count expression the longest list among the
+ * variables' values (the article's `count = length(var.regions)`), anything else one.
+ */
+export function estimateInstances(config: TfJson, vars: Readonly<Record<string, unknown>> = {}): number {
+  const locals = (config.locals ?? {}) as Record<string, unknown>;
+  const lists = [
+    ...Object.values(config.variable ?? {}).map((v) => v.default),
+    ...Object.values(vars),
+  ].filter(Array.isArray) as unknown[][];
+  const longest = Math.max(1, ...lists.map((l) => l.length));
+  const size = (x: unknown): number => (x && typeof x === "object" ? Object.keys(x).length : 0);
+  let n = 0;
+  for (const section of [config.resource, config.data as TfJson["resource"]]) {
+    for (const byName of Object.values(section ?? {})) {
+      for (const block of Object.values(byName)) {
+        const fe = block.for_each;
+        const local = typeof fe === "string" ? /^\$\{local\.([A-Za-z0-9_-]+)\}$/.exec(fe) : null;
+        if (fe && typeof fe === "object") n += size(fe);
+        else if (local) n += Math.max(1, size(locals[local[1]]));
+        else if (typeof block.count === "number") n += block.count;
+        else if (fe !== undefined || block.count !== undefined) n += longest;
+        else n += 1;
+      }
+    }
+  }
+  return n;
+}
+
+/** The default time limit for a config: generous, so a large plan is never cut off as a failure. */
+export function defaultTimeLimitMs(config: TfJson, vars?: Readonly<Record<string, unknown>>): number {
+  return TIME_LIMIT_FLOOR_MS + TIME_LIMIT_PER_INSTANCE_MS * estimateInstances(config, vars);
 }
 
 /**
@@ -63,7 +105,12 @@ export function runTerraform(args: readonly string[], props: RunTerraformProps):
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), props.timeoutMs ?? 120_000);
+    const timeoutMs = props.timeoutMs ?? TIME_LIMIT_FLOOR_MS;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(e);
@@ -74,6 +121,7 @@ export function runTerraform(args: readonly string[], props: RunTerraformProps):
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
+        ...(timedOut ? { timedOut, timeoutMs } : {}),
       });
     });
   });
@@ -99,6 +147,8 @@ export interface OfflineSessionProps {
   readonly applyDelayMs?: number;
   /** terraform or tofu. @default $PLAN_ENGINE, else the one present (findEngine) */
   readonly engine?: EngineName;
+  /** Time limit of each terraform command. @default defaultTimeLimitMs(config): 120 s + 250 ms per resource instance */
+  readonly timeoutMs?: number;
 }
 
 export interface ApplyOptions {
@@ -192,12 +242,18 @@ export class OfflineSession {
     return this.prepared.workDir;
   }
 
+  /** The time limit of each terraform command of this session. */
+  get timeoutMs(): number {
+    return this.props.timeoutMs ?? defaultTimeLimitMs(this.prepared.config, this.props.vars);
+  }
+
   tf(args: readonly string[], timeoutMs?: number): Promise<TerraformResult> {
-    return runTerraform(args, { cwd: this.workDir, env: this.env, timeoutMs, terraform: this.engine.path });
+    return runTerraform(args, { cwd: this.workDir, env: this.env, timeoutMs: timeoutMs ?? this.timeoutMs, terraform: this.engine.path });
   }
 
   private async must(args: readonly string[]): Promise<TerraformResult> {
     const r = await this.tf(args);
+    if (r.timedOut) throw new Error(timedOutMessage(args, r));
     if (r.code !== 0) {
       const out = r.stderr || r.stdout;
       throw new Error(`${this.engine.name} ${args[0]} failed (exit ${r.code}):\n${out.length > 4000 ? `${out.slice(0, 4000)}… (truncated)` : out}`);
@@ -218,6 +274,7 @@ export class OfflineSession {
   async validate(): Promise<ValidateResult> {
     await this.ensureInit();
     const raw = await this.tf(["validate", "-json", "-no-color"]);
+    if (raw.timedOut) throw new Error(timedOutMessage(["validate"], raw));
     const parsed = JSON.parse(raw.stdout) as {
       valid: boolean;
       error_count: number;
@@ -234,6 +291,7 @@ export class OfflineSession {
     await this.ensureInit();
     const planned = await this.tf(["plan", "-input=false", "-no-color", "-json", "-out=tfplan", ...this.prepared.varArgs]);
     const diagnostics = diagnosticsFromJsonLines(planned.stdout);
+    if (planned.timedOut) throw new Error(timedOutMessage(["plan"], planned));
     if (planned.code !== 0) {
       const errors = diagnostics.filter((d) => d.severity === "error").map((d) => `Error: ${d.summary}${d.detail ? `\n${d.detail}` : ""}`);
       throw new Error(`${this.engine.name} plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
@@ -279,6 +337,10 @@ export class OfflineSession {
     fs.rmSync(path.join(this.workDir, WORK_TFVARS), { force: true });
     await this.server.close();
   }
+}
+
+function timedOutMessage(args: readonly string[], r: TerraformResult): string {
+  return `terraform ${args[0]} stopped at its time limit of ${Math.round((r.timeoutMs ?? 0) / 1000)} s; give a longer one (--timeout <seconds>, or timeoutMs)`;
 }
 
 /** Opens a session, runs `fn`, always closes the server. */

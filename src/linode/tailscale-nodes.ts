@@ -1,4 +1,4 @@
-import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator } from "cdktf";
+import { MapTerraformIterator, RemoteExecProvisioner, TerraformIterator, TerraformLocal } from "cdktf";
 import { gzipSync } from "zlib";
 import { Construct } from "constructs";
 import { Instance } from "../../.gen/providers/linode/instance";
@@ -19,7 +19,7 @@ import {
   requireTailscaleTag,
   requireUnique,
 } from "../validation";
-import { fillTemplateSlots, hclQuotedTemplate } from "../terraform/template";
+import { escapeTerraformTemplate, replaceSlotsExpression } from "../terraform/template";
 import { optionalSecret, requireSecret, Secret } from "../terraform/secret";
 
 /** One node of the mesh. */
@@ -35,6 +35,11 @@ export type BootstrapDelivery = "remote-exec" | "cloud-init";
 
 export interface TailscaleNodesProps {
   readonly nodes: readonly NodeSpec[];
+  /**
+   * The node map to iterate over, shared with resources that come and go with the nodes (auth keys,
+   * passwords). Must hold the same nodes. @default a NodeMap of its own
+   */
+  readonly nodeMap?: NodeMap;
   /** Prepended to node names for labels and hostnames. @default "mesh-" */
   readonly namePrefix?: string;
   /** @default "linode/ubuntu24.04" */
@@ -112,6 +117,58 @@ const HOSTNAME_SLOT = "meshnodehostnameslot";
 export const NODE_HOSTNAME_SLOT = HOSTNAME_SLOT;
 const AUTH_KEY_SLOT = "MESH_NODE_AUTH_KEY_SLOT";
 
+export interface NodeMapProps {
+  readonly nodes: readonly NodeSpec[];
+  /** @default "mesh-" */
+  readonly namePrefix?: string;
+  /** @default "g6-standard-2" */
+  readonly instanceType?: string;
+  /** Names the locals: `<resourceName>_regions` (and `<resourceName>_types`). @default "node" */
+  readonly resourceName?: string;
+}
+
+/**
+ * The nodes as one Terraform `locals` value, name → region, that every for_each over the nodes
+ * reads; labels and hostnames are the prefix and the key. Terraform 1.11 goes over the whole
+ * for_each value once per instance while planning, so its size matters: a literal map in for_each
+ * is also re-read each time (O(N²) template parses), and a map of objects costs a multiple of a
+ * map of strings. A local of strings is read once and walked cheaply.
+ */
+export class NodeMap extends Construct {
+  public readonly nodes: readonly NodeInfo[];
+  /** `<resourceName>_regions`: node name → region. */
+  public readonly local: TerraformLocal;
+  /** Iterator for `forEach`: `for_each = local.<resourceName>_regions`. */
+  public readonly iterator: MapTerraformIterator;
+  /** Expressions of the current node's attributes, valid in a resource iterating over this map. */
+  public readonly label: string;
+  public readonly hostname: string;
+  public readonly region: string;
+  public readonly type: string;
+
+  constructor(scope: Construct, id: string, props: NodeMapProps) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? "mesh-";
+    const name = props.resourceName ?? "node";
+    this.nodes = planNodes(props.nodes, prefix, props.instanceType);
+    this.local = new TerraformLocal(this, "regions", Object.fromEntries(this.nodes.map((n) => [n.name, n.region])));
+    this.local.overrideLogicalId(`${name}_regions`);
+    this.iterator = TerraformIterator.fromMap(this.local.asStringMap);
+    // planNodes makes label and hostname the prefix and the name, for every node.
+    this.label = `${prefix}\${each.key}`;
+    this.hostname = this.label;
+    this.region = "${each.value}";
+    const types = new Set(this.nodes.map((n) => n.type));
+    if (types.size === 1) {
+      this.type = this.nodes[0].type;
+    } else {
+      const byNode = new TerraformLocal(this, "types", Object.fromEntries(this.nodes.map((n) => [n.name, n.type])));
+      byNode.overrideLogicalId(`${name}_types`);
+      this.type = `\${local.${name}_types[each.key]}`;
+    }
+  }
+}
+
 /**
  * Mesh nodes: one `linode_instance` per node, for_each keyed by node name, so adding or removing a
  * node touches only that node. Each node installs Tailscale from the signed apt repository, joins
@@ -147,12 +204,20 @@ export class TailscaleNodes extends Construct {
       fail("authorizedKeys", "remote-exec delivery connects over SSH, so at least one public key is required");
     }
 
+    const resourceName = props.resourceName ?? "node";
     this.nodes = planNodes(props.nodes, prefix, defaultType);
     // Linode refuses a second instance with a label already in use: checked across the stack.
     this.nodes.forEach((n, i) => claimLinodeLabel(this, "instance", n.label, `nodes[${i}] label (namePrefix + name)`));
     const linodeTags = props.linodeTags ?? ["tailscale", "mesh"];
     requireLinodeTags("linodeTags", linodeTags);
-    this.iterator = TerraformIterator.fromMap(nodeMap(this.nodes));
+    if (props.nodeMap) {
+      const given = props.nodeMap.nodes;
+      if (given.length !== this.nodes.length || given.some((n, i) => JSON.stringify(n) !== JSON.stringify(this.nodes[i]))) {
+        fail("nodeMap", "must be made from the same nodes, namePrefix and instanceType as this TailscaleNodes");
+      }
+    }
+    const map = props.nodeMap ?? new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: defaultType, resourceName });
+    this.iterator = map.iterator;
 
     // One script template for every node; the per-node parts are Terraform expressions.
     const script = renderNodeBootstrapScript({
@@ -171,11 +236,16 @@ export class TailscaleNodes extends Construct {
     for (const marker of Object.keys(slots)) {
       if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
     }
-    const scriptTemplate = fillTemplateSlots(script, {
-      ...slots,
-      [HOSTNAME_SLOT]: "${each.value.hostname}",
-      [AUTH_KEY_SLOT]: authKey,
-    });
+    // The script is one local, evaluated once; each node's copy is that text with its slots
+    // replaced. (A 20 KB template per instance costs Terraform a parse per instance at every step of
+    // the plan.) The secrets go in last, so no later replace() scans them.
+    const bootstrap = new TerraformLocal(this, "bootstrap", escapeTerraformTemplate(script));
+    bootstrap.overrideLogicalId(`${resourceName}_bootstrap`);
+    const scriptExpression = replaceSlotsExpression(`local.${resourceName}_bootstrap`, script, [
+      [HOSTNAME_SLOT, map.hostname],
+      ...Object.entries(slots),
+      [AUTH_KEY_SLOT, authKey],
+    ]);
 
     if (delivery === "cloud-init") requireUserDataFits(script);
 
@@ -185,7 +255,7 @@ export class TailscaleNodes extends Construct {
         type: "remote-exec",
         // Terraform uploads inline commands as one script; the first line picks bash, the second
         // removes the uploaded copy (it holds the auth key) while bash keeps reading it.
-        inline: ["#!/bin/bash", 'rm -f -- "$0"', scriptTemplate],
+        inline: ["#!/bin/bash", 'rm -f -- "$0"', `\${${scriptExpression}}`],
         connection: {
           type: "ssh",
           user: "root",
@@ -199,9 +269,9 @@ export class TailscaleNodes extends Construct {
 
     this.instances = new Instance(this, "instance", {
       forEach: this.iterator,
-      label: this.iterator.getString("label"),
-      region: this.iterator.getString("region"),
-      type: this.iterator.getString("type"),
+      label: map.label,
+      region: map.region,
+      type: map.type,
       image,
       tags: [...linodeTags],
       // No root password unless asked for: the provider then sets a random one it does not keep,
@@ -210,9 +280,8 @@ export class TailscaleNodes extends Construct {
       authorizedKeys: props.authorizedKeys,
       firewallId: props.firewallId,
       privateIp: false,
-      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits; built as an
-      // expression by hand because cdktf's Fn helpers refuse literal text containing `${`.
-      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${hclQuotedTemplate(scriptTemplate)})}` }] : undefined,
+      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits.
+      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${scriptExpression})}` }] : undefined,
       provisioners: provisioners.length ? provisioners : undefined,
       lifecycle:
         delivery === "cloud-init"
@@ -220,7 +289,7 @@ export class TailscaleNodes extends Construct {
             { ignoreChanges: ["metadata"] }
           : undefined,
     });
-    this.instances.overrideLogicalId(props.resourceName ?? "node");
+    this.instances.overrideLogicalId(resourceName);
   }
 }
 
@@ -281,7 +350,7 @@ export function nodesFromRegions(regions: readonly string[], perRegion: number):
   );
 }
 
-/** The literal map resources iterate over with for_each, keyed by node name. */
+/** Each node's attributes but its name, keyed by node name. */
 export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInfo, "name">> {
   const map: Record<string, Omit<NodeInfo, "name">> = {};
   for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };

@@ -49,7 +49,7 @@ export class NodeAuthKeys extends Construct {
     if (source.kind === "premade") {
       // Refused unless the variable is sensitive and has no default: the key is never in the JSON.
       this.key = Secret.fromVariable(source.variable, "premadeAuthKey");
-      this.keyForEachNode = source.variable.stringValue;
+      this.keyForEachNode = this.key.expression;
       return;
     }
     // A key only has to live from `apply` until the node boots and joins: an hour by default.
@@ -78,8 +78,14 @@ export class NodeAuthKeys extends Construct {
       ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
     });
     this.keys.overrideLogicalId(name);
-    this.keyForEachNode = props.nodes ? `\${tailscale_tailnet_key.${name}[each.key].key}` : `\${tailscale_tailnet_key.${name}.key}`;
-    this.key = Secret.fromReference(this.keyForEachNode, "authKey");
+    if (!props.nodes) {
+      this.keyForEachNode = `\${tailscale_tailnet_key.${name}.key}`;
+      this.key = Secret.fromReference(this.keyForEachNode, "authKey");
+      return;
+    }
+    // Nodes read their key from one map built once (see Secret.fromEachAttribute).
+    this.key = Secret.fromEachAttribute(this, "by-node", { type: "tailscale_tailnet_key", name }, "key", `${name}_auth_keys`, "authKey");
+    this.keyForEachNode = this.key.expression;
   }
 }
 

@@ -5,7 +5,8 @@
  * (`${random_password.x.result}`), so the value itself never reaches the synthesized JSON. The check
  * runs at run time too (`requireSecret`), since JavaScript callers and `as any` bypass the types.
  */
-import { DefaultTokenResolver, StringConcat, TerraformResource, TerraformVariable, Tokenization } from "cdktf";
+import { DefaultTokenResolver, StringConcat, TerraformLocal, TerraformResource, TerraformVariable, Tokenization } from "cdktf";
+import { Construct } from "constructs";
 import { fail } from "../validation";
 
 /** Marks Secrets made by any copy of this module (a second copy of the project in one process). */
@@ -19,8 +20,17 @@ const BRAND: unique symbol = Symbol.for("linode-tailnet-cdktf.Secret");
 const RESOURCE_REFERENCE =
   /^\$\{(?:data\.)?(?!(?:var|local|each|self|path|terraform|count|module)\.)[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(?:\[(?:each\.key|\d+)\])?(?:\.[A-Za-z_][A-Za-z0-9_]*)+\}$/;
 
-/** A cdktf token standing for a variable's value (what Secret.fromVariable holds). */
+/** A cdktf token standing for a variable's value (older Secrets held one). */
 const TOKEN = /^\$\{TfToken\[TOKEN\.\d+\]\}$/;
+
+/** A variable's value as Terraform writes it; only Secret.fromVariable makes one (it checks the variable). */
+const VARIABLE_REFERENCE = /^\$\{var\.[A-Za-z_][A-Za-z0-9_-]*\}$/;
+
+/**
+ * Expressions made by Secret.fromEachAttribute: a local that this module itself filled from a
+ * resource's attribute. A `local.` expression is trusted only when it is one of these.
+ */
+const PER_KEY_LOCALS = new Set<string>();
 
 const HOW = 'a Secret from a sensitive variable (Secret.fromVariable) or a resource attribute (Secret.fromAttribute, or Secret.fromReference("${random_password.x.result}"))';
 
@@ -36,7 +46,9 @@ export class Secret {
     if (variable.default !== undefined && !isNullToken(variable)) {
       fail(field, `variable ${name} has a default, which would be written to the synthesized JSON: give it none (value not shown)`);
     }
-    return new Secret(variable.stringValue, `var.${name}`);
+    // As text, not a cdktf token: a secret often goes inside a larger expression (a template slot),
+    // where cdktf would resolve a token wrongly.
+    return new Secret(`\${var.${name}}`, `var.${name}`);
   }
 
   /** An attribute of a resource in this configuration, e.g. a random_password's `result`. */
@@ -54,6 +66,22 @@ export class Secret {
       fail(field, `is not a reference to a resource attribute ("\${<type>.<name>.<attribute>}"); a secret must be ${HOW}, never literal text (value not shown)`);
     }
     return new Secret(expression, expression.slice(2, -1));
+  }
+
+  /**
+   * Each instance's `attribute` of a for_each resource, for a resource iterating over the same keys:
+   * `${local.<localName>[each.key]}`, read from one map (`{ for k, v in <type>.<name> : k => v.<attr> }`)
+   * built once. Referencing `<type>.<name>[each.key]` instead makes Terraform 1.11 build the whole
+   * resource for every instance that reads it (hashicorp/terraform#26355): O(N²) in plan.
+   */
+  static fromEachAttribute(scope: Construct, id: string, resource: { type: string; name: string }, attribute: string, localName: string, field = "secret"): Secret {
+    const source = `\${${resource.type}.${resource.name}[each.key].${attribute}}`;
+    if (!RESOURCE_REFERENCE.test(source)) fail(field, `is not a reference to a resource attribute (${resource.type}.${resource.name}.${attribute})`);
+    if (!/^[a-z][a-z0-9_]*$/.test(localName)) fail(field, `local name ${JSON.stringify(localName)} must be a Terraform identifier`);
+    new TerraformLocal(scope, id, `\${{ for k, v in ${resource.type}.${resource.name} : k => v.${attribute} }}`).overrideLogicalId(localName);
+    const expression = `\${local.${localName}[each.key]}`;
+    PER_KEY_LOCALS.add(expression);
+    return new Secret(expression, `${resource.type}.${resource.name}[each.key].${attribute}`);
   }
 
   // Read by isSecret through the symbol.
@@ -104,7 +132,10 @@ export function requireSecret(field: string, value: unknown): string {
   // The brand is shared across copies (Symbol.for), so it can be forged: the expression must still
   // be a reference or a variable's token, whatever object carries it.
   const expression = isSecret(value) ? (value as { expression?: unknown }).expression : undefined;
-  if (typeof expression !== "string" || !(RESOURCE_REFERENCE.test(expression) || TOKEN.test(expression))) {
+  const trusted =
+    typeof expression === "string" &&
+    (RESOURCE_REFERENCE.test(expression) || TOKEN.test(expression) || VARIABLE_REFERENCE.test(expression) || PER_KEY_LOCALS.has(expression));
+  if (!trusted) {
     const kind = typeof value === "string" ? "literal text" : value === null ? "null" : typeof value;
     fail(field, `is ${kind}, not a Secret: a secret must be ${HOW}, so its value never lands in the synthesized JSON (value not shown)`);
   }

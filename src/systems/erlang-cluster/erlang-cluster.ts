@@ -1,7 +1,7 @@
-import { TerraformIterator, Token } from "cdktf";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { NODE_HOSTNAME_SLOT, NodeInfo, NodeSpec, TailscaleNodes, nodeMap, planNodes } from "../../linode/tailscale-nodes";
+import { NODE_HOSTNAME_SLOT, NodeInfo, NodeMap, NodeSpec, TailscaleNodes } from "../../linode/tailscale-nodes";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
@@ -90,7 +90,9 @@ export class ErlangCluster extends Construct {
   constructor(scope: Construct, id: string, props: ErlangClusterProps) {
     super(scope, id);
     const prefix = props.namePrefix ?? "erl-";
-    this.planned = planNodes(props.nodes, prefix, props.instanceType ?? "g6-standard-2");
+    // One node map (a Terraform local) for the nodes and their keys.
+    const nodeMap = new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: props.instanceType, resourceName: "erlang" });
+    this.planned = nodeMap.nodes;
     const nodeName = props.nodeName ?? "erlang";
     if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(nodeName)) {
       fail("nodeName", `${JSON.stringify(nodeName)} is not the name part of an Erlang node name (a letter, then letters, digits, '_' or '-')`);
@@ -151,10 +153,9 @@ export class ErlangCluster extends Construct {
     });
     this.cookie.overrideLogicalId("erlang_cookie");
 
-    const iterator = TerraformIterator.fromMap(nodeMap(this.planned));
     this.authKeys = new NodeAuthKeys(this, "keys", {
       source: { kind: "managed", policy: this.policy, expirySeconds: props.keyExpirySeconds },
-      nodes: iterator,
+      nodes: nodeMap.iterator,
       tags: [this.tag],
       description: "erlang cluster node bootstrap",
       resourceName: "erlang",
@@ -164,6 +165,7 @@ export class ErlangCluster extends Construct {
     if (packages.length === 0) fail("erlangPackages", "must list the package(s) that provide erl and epmd, e.g. [\"erlang-base\"]");
     this.nodes = new TailscaleNodes(this, "nodes", {
       nodes: props.nodes,
+      nodeMap,
       namePrefix: prefix,
       image: props.image,
       instanceType: props.instanceType,

@@ -1,7 +1,7 @@
-import { TerraformIterator, TerraformVariable, Token } from "cdktf";
+import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { TailscaleNodes, TailscaleNodesProps, nodeMap, planNodes } from "../../linode/tailscale-nodes";
+import { NodeMap, TailscaleNodes, TailscaleNodesProps } from "../../linode/tailscale-nodes";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy";
@@ -93,8 +93,14 @@ export class TailscaleMesh extends Construct {
 
     const prefix = props.namePrefix ?? "mesh-";
     // Nodes first: a bad name prefix is reported against the nodes, where the user set it.
-    const planned = planNodes(props.nodes, prefix, props.instanceType);
-    const relays = props.peerRelays ? resolveMeshPeerRelays(props.peerRelays, planned, props.tailscaleVersion) : undefined;
+    // One node map (a Terraform local) for the nodes and everything that comes and goes with them.
+    const nodeMap = new NodeMap(this, "node-map", {
+      nodes: props.nodes,
+      namePrefix: prefix,
+      instanceType: props.instanceType,
+      resourceName: props.resourceName,
+    });
+    const relays = props.peerRelays ? resolveMeshPeerRelays(props.peerRelays, nodeMap.nodes, props.tailscaleVersion) : undefined;
     this.peerRelays = relays;
     this.firewall = new NodeFirewall(this, "firewall", {
       label: props.firewallLabel ?? `${prefix}firewall`,
@@ -121,21 +127,25 @@ export class TailscaleMesh extends Construct {
         mode === "managed"
           ? { kind: "managed", policy: this.policy!, expirySeconds: props.keyExpirySeconds }
           : { kind: "premade", variable: props.premadeAuthKey! },
-      nodes: TerraformIterator.fromMap(nodeMap(planned)),
+      nodes: nodeMap.iterator,
       tags: [meshTag],
       ...(relays ? { extraTags: { nodes: relays.nodes, tags: [relays.tag] } } : {}),
     });
+    let rootPasswordSecret: Secret | undefined;
     if (props.rootPassword) {
       this.rootPasswords = new Password(this, "root-password", {
-        forEach: TerraformIterator.fromMap(nodeMap(planned)),
+        forEach: nodeMap.iterator,
         length: 32,
         special: true,
       });
       this.rootPasswords.overrideLogicalId("node_root");
+      // Read through a map built once, like the auth keys (hashicorp/terraform#26355).
+      rootPasswordSecret = Secret.fromEachAttribute(this, "root-passwords", { type: "random_password", name: "node_root" }, "result", "node_root_passwords", "rootPassword");
     }
     this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
-      rootPassword: this.rootPasswords ? Secret.fromReference("${random_password.node_root[each.key].result}", "rootPassword") : undefined,
+      nodeMap,
+      rootPassword: this.rootPasswords ? rootPasswordSecret : undefined,
       advertiseTags: [meshTag],
       localUsers: this.probeUser ? [this.probeUser] : undefined,
       authKey: this.authKeys.key,

@@ -1,0 +1,68 @@
+/**
+ * What keeps large plans linear and never cut off: the node map, script and keys as locals (checked
+ * on a synthesized 100-node mesh), and the harness's time limit, which grows with the plan.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "../src/harness/cli";
+import { defaultTimeLimitMs, estimateInstances, findTerraform, OfflineSession, TIME_LIMIT_FLOOR_MS } from "../src/harness/runner";
+import { nodesFromRegions } from "../src/linode/tailscale-nodes";
+import { LINODE_REGIONS } from "../src/catalog/regions";
+import { synthMesh } from "./helpers/mesh";
+
+const hundred = LINODE_REGIONS.slice(0, 20).map((r) => r.slug);
+
+describe("a 100-node mesh reads every per-node value through a local", () => {
+  const doc = synthMesh({ nodes: nodesFromRegions(hundred, 5) });
+  const node = doc.resource.linode_instance.node;
+
+  test("for_each over one local map; no literal map, no per-node reference to a whole resource", () => {
+    expect(Object.keys(doc.locals.node_regions)).toHaveLength(100);
+    // A map of strings: Terraform 1.11 walks the whole for_each value once per instance.
+    expect(Object.values(doc.locals.node_regions).every((r) => typeof r === "string")).toBe(true);
+    for (const r of [node, doc.resource.tailscale_tailnet_key.node]) expect(r.for_each).toBe("${local.node_regions}");
+    const text = JSON.stringify(doc.resource);
+    // Terraform 1.11 builds the whole resource for each `<resource>[each.key]` (hashicorp/terraform#26355).
+    expect(text).not.toMatch(/tailscale_tailnet_key\.node\[each\.key\]/);
+    // The script appears once, in its local, not once per node or inside the instance's config.
+    expect(text).not.toContain("#!/bin/bash\\n");
+    expect(doc.locals.node_bootstrap.startsWith("#!/bin/bash\n")).toBe(true);
+  });
+
+  test("the time limit grows with the instances: 100 nodes and 100 keys", () => {
+    expect(estimateInstances(doc)).toBe(1 + 100 + 100 + 1); // acl, nodes, keys, firewall
+    expect(defaultTimeLimitMs(doc)).toBe(TIME_LIMIT_FLOOR_MS + 250 * 202);
+  });
+});
+
+test("count over a list variable counts the longest list; a literal count its number", () => {
+  const config = {
+    variable: { regions: { default: ["a", "b", "c"] } },
+    resource: { linode_instance: { vpn: { count: "${length(var.regions)}" }, one: { count: 2 } }, random_string: { password: {} } },
+  };
+  expect(estimateInstances(config)).toBe(3 + 2 + 1);
+  expect(estimateInstances(config, { regions: Array(1000).fill("x") })).toBe(1000 + 2 + 1);
+});
+
+test("--timeout sets the limit in seconds and refuses nonsense", () => {
+  expect(parseArgs(["plan", "mesh", "--timeout", "900"]).timeoutMs).toBe(900_000);
+  expect(parseArgs(["plan", "mesh"]).timeoutMs).toBeUndefined();
+  expect(() => parseArgs(["plan", "mesh", "--timeout", "soon"])).toThrow(/--timeout expects a number of seconds above 0, got soon/);
+});
+
+const terraform = findTerraform();
+if (!terraform) console.warn("plan-scale.test: terraform not on PATH; the time-limit test is skipped");
+(terraform ? test : test.skip)("a command stopped at its time limit says so and how to raise it", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-scale-"));
+  const configPath = path.join(dir, "cdk.tf.json");
+  fs.writeFileSync(configPath, JSON.stringify({ resource: { random_string: { a: { length: 8 } } } }));
+  const session = await OfflineSession.open({ configPath, workDir: path.join(dir, "work"), timeoutMs: 1 });
+  try {
+    expect(session.timeoutMs).toBe(1);
+    await expect(session.init()).rejects.toThrow(/terraform init stopped at its time limit of 0 s; give a longer one \(--timeout <seconds>, or timeoutMs\)/);
+  } finally {
+    await session.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
