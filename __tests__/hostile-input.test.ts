@@ -125,7 +125,8 @@ describe("class 1: a secret is never a literal", () => {
     const v = new TerraformVariable(s, "tailscale_auth_key", { type: "string", sensitive: true });
     nodes(s, { authKey: Secret.fromVariable(v) });
     const json = Testing.synth(s);
-    expect(json).toContain("${var.tailscale_auth_key}");
+    // The key goes into the node's copy of the script as the variable's reference.
+    expect(json).toMatch(/"MESH_NODE_AUTH_KEY_SLOT\\", var\.tailscale_auth_key\)/);
   });
 
   const variables: [string, () => TerraformVariable, string][] = [

@@ -350,13 +350,6 @@ export function nodesFromRegions(regions: readonly string[], perRegion: number):
   );
 }
 
-/** Each node's attributes but its name, keyed by node name. */
-export function nodeMap(nodes: readonly NodeInfo[]): Record<string, Omit<NodeInfo, "name">> {
-  const map: Record<string, Omit<NodeInfo, "name">> = {};
-  for (const n of nodes) map[n.name] = { region: n.region, label: n.label, hostname: n.hostname, type: n.type };
-  return map;
-}
-
 /** Conservative ceiling for base64 user data; cloud providers commonly cap user data at 16 KiB. */
 export const USER_DATA_LIMIT_BYTES = 16384;
 
