@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { synthToTempDir } from "./helpers/synth";
+import { installedCore } from "../src/terraform/core";
 
 const ROOT = path.join(__dirname, "..");
 let work: string;
@@ -81,14 +82,14 @@ test("packages are served from the bundle after the first run, as the same insta
       `  sameClass: new Resource(stack, "a") instanceof TerraformResource,`,
       `  byPathSameClass: new byPath.Resource(stack, "b") instanceof TerraformResource,`,
       `  jsonc: parse("{ /* c */ \\"a\\": 1, }").a,`,
-      `  cdktfFilesLoaded: Object.keys(require.cache).filter((f) => f.includes("/node_modules/cdktf/lib/")).length,`,
+      `  coreFilesLoaded: Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(path.join(installedCore().dir, "lib") + path.sep)})).length,`,
       `}));`,
       "",
     ].join("\n"),
   );
   const first = JSON.parse(run(entry).stdout);
   expect(first).toMatchObject({ sameClass: true, byPathSameClass: true, jsonc: 1 });
-  expect(first.cdktfFilesLoaded).toBeGreaterThan(50);
+  expect(first.coreFilesLoaded).toBeGreaterThan(50);
   const manifest = JSON.parse(fs.readFileSync(path.join(cache, "deps", `${path.relative(ROOT, entry).replace(/[^A-Za-z0-9.-]+/g, "_")}.json`), "utf8"));
   expect(Object.keys(manifest.specifiers).sort()).toEqual(["@cdktf/provider-null/lib/resource", "cdktf"]);
   // jsonc-parser's UMD build hands `require` to a factory, which a bundler can't follow: it was
@@ -97,7 +98,7 @@ test("packages are served from the bundle after the first run, as the same insta
 
   const second = run(entry);
   const again = JSON.parse(second.stdout);
-  expect(again).toEqual({ sameClass: true, byPathSameClass: true, jsonc: 1, cdktfFilesLoaded: 0 });
+  expect(again).toEqual({ sameClass: true, byPathSameClass: true, jsonc: 1, coreFilesLoaded: 0 });
   expect(served(second.stderr)).toEqual(["@cdktf/provider-null/lib/resource", "cdktf"]);
 });
 
@@ -142,8 +143,8 @@ test("synthesis gives the same bytes with the caches, without them, in debug mod
   }
 }, 60_000);
 
-test("cdktf's token creation stacks are skipped unless SYNTH_DEBUG=1", () => {
-  // Fresh modules: the synthesis above has already turned them off in this file's cdktf.
+test("the core's token creation stacks are skipped unless SYNTH_DEBUG=1", () => {
+  // Fresh modules: the synthesis above has already turned them off in this file's core.
   jest.isolateModules(() => {
     const { Lazy } = require("cdktf") as typeof import("cdktf");
     const { skipTokenCreationStacks } = require("../src/terraform/token-stacks") as typeof import("../src/terraform/token-stacks");
