@@ -48,7 +48,7 @@ function main(argv: string[]): void {
       npm(["ci", "--no-audit", "--no-fund"]);
     } else {
       const p = CORES[name].packages;
-      npm(["install", "--no-save", "--no-audit", "--no-fund", "--legacy-peer-deps", p.cdktf, p.constructs, p.cli]);
+      npm(["install", "--no-save", "--no-audit", "--no-fund", "--prefer-offline", "--legacy-peer-deps", p.cdktf, p.constructs, p.cli]);
     }
     process.stdout.write(`core: ${installed()} (${CORES[name].title}) is installed as "${CORE_IMPORT}"\n`);
   } else if (command === "compare" && rest.length === 2) {
