@@ -29,14 +29,14 @@ CORE_TESTS=(core article-stack mesh-stack subnet-router-stacks erlang-cluster-st
 files=("${CORE_TESTS[@]/#/__tests__/}"); files=("${files[@]/%/.test.ts}")
 
 echo "== second core: synthesis on cdktf (default)"
-npm run --silent synth 2>/dev/null
+npm run --silent synth
 cp -r cdktf.out "$work/cdktf"
 echo "== second core: installing CDK Terrain"
 t=$SECONDS
 npm run --silent core -- use cdktn
 install_s=$((SECONDS - t))
 echo "== second core: synthesis on $(npm run --silent core) and comparison"
-npm run --silent synth 2>/dev/null
+npm run --silent synth
 cp -r cdktf.out "$work/cdktn"
 npm run --silent core -- compare "$work/cdktf" "$work/cdktn"
 
