@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compareSynthDirs } from "../src/terraform/compare-synth";
-import { CORE_IMPORT, CORES, CORE_VERSION_PLACEHOLDER, cliRunsHere, compareVersions, installedCore, normaliseCoreVersion } from "../src/terraform/core";
+import { CORE_IMPORT, CORES, CORE_VERSION_PLACEHOLDER, cliRunsHere, compareVersions, installedCore, normaliseCoreVersion, quietDeprecatedCoreCalls } from "../src/terraform/core";
 
 import * as serializer from "./helpers/core-version-serializer";
 
@@ -105,4 +105,16 @@ describe("comparing two synthesis outputs", () => {
       'stacks/s/cdk.tf.json."resource"."x"."y"."n": 1 vs 2',
     ]);
   });
+});
+
+test("cdktf 0.21's util.isArray call prints no DeprecationWarning (Node 22+); another core is left alone", () => {
+  const util = require("util") as { isArray: unknown };
+  const before = util.isArray;
+  try {
+    quietDeprecatedCoreCalls();
+    if (installedCore().spec.callsUtilIsArray) expect(util.isArray).toBe(Array.isArray);
+    else expect(util.isArray).toBe(before);
+  } finally {
+    util.isArray = before;
+  }
 });

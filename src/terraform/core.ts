@@ -30,6 +30,11 @@ export interface CoreSpec {
    * an environment setting the core reads at each token, or a module export to replace.
    */
   readonly creationStacks: { readonly env: string } | { readonly module: string; readonly exportName: string };
+  /**
+   * The core calls `util.isArray`, which Node 22 and later deprecate at run time: the first call
+   * prints a DeprecationWarning (DEP0044) on stderr, which the CLI shows as an [ERROR] line.
+   */
+  readonly callsUtilIsArray: boolean;
 }
 
 export const CORES: Readonly<Record<CoreName, CoreSpec>> = {
@@ -41,6 +46,8 @@ export const CORES: Readonly<Record<CoreName, CoreSpec>> = {
     cli: { bin: "cdktf", minNode: "20.0.0" },
     // cdktf 0.21 has no setting; its modules call this export through the exports object.
     creationStacks: { module: "cdktf/lib/tokens/private/stack-trace", exportName: "captureStackTrace" },
+    // lib/terraform-output.js, isITerraformAddressable(), at every output.
+    callsUtilIsArray: true,
   },
   cdktn: {
     name: "cdktn",
@@ -51,6 +58,8 @@ export const CORES: Readonly<Record<CoreName, CoreSpec>> = {
     cli: { bin: "cdktn", minNode: "22.19.0" },
     // cdktn 0.24 lib/tokens/private/stack-trace.js captureCreationStack(): "true" or "1" skips it.
     creationStacks: { env: "CDKTN_DISABLE_CREATION_STACK" },
+    // Its TerraformOutput calls Array.isArray.
+    callsUtilIsArray: false,
   },
 };
 
@@ -71,6 +80,18 @@ export function installedCore(): InstalledCore {
     throw new Error(`"${CORE_IMPORT}" resolves to the package "${pkg.name}", which is neither ${Object.keys(CORES).join(" nor ")}`);
   }
   return { spec, version: pkg.version, dir: path.dirname(manifest) };
+}
+
+/**
+ * Keeps a synthesis on Node 22+ free of the DeprecationWarning cdktf 0.21 triggers (see
+ * CoreSpec.callsUtilIsArray; the core is unmaintained, so it won't be fixed there): `util.isArray`
+ * is pointed at `Array.isArray`, which is what it wraps (Node's lib/util.js), so only the warning
+ * goes. Nothing is changed when the installed core doesn't need it. Idempotent.
+ */
+export function quietDeprecatedCoreCalls(): void {
+  if (!installedCore().spec.callsUtilIsArray) return;
+  const util = require("util") as { isArray?: unknown };
+  if (typeof util.isArray === "function" && util.isArray !== Array.isArray) util.isArray = Array.isArray;
 }
 
 /** Whether this Node runs the core's CLI; otherwise why not, in one line. */
