@@ -64,6 +64,9 @@ test("the CLI's Node requirement", () => {
   expect(cliRunsHere(CORES.cdktn, "20.20.2")).toEqual({ ok: false, reason: "the cdktn CLI needs Node >= 22.19.0; this is Node 20.20.2" });
   expect(cliRunsHere(CORES.cdktn, "22.19.0")).toEqual({ ok: true });
   expect(cliRunsHere(CORES.cdktf, "20.0.0")).toEqual({ ok: true });
+  expect(cliRunsHere(CORES.cdktf, "22.23.5")).toEqual({ ok: true });
+  expect(cliRunsHere(CORES.cdktf, "24.22.3")).toEqual({ ok: false, reason: expect.stringMatching(/^the cdktf CLI does not start on Node 24\.22\.3: .*node-pty/) });
+  expect(cliRunsHere(CORES.cdktn, "24.22.3")).toEqual({ ok: true });
 });
 
 describe("comparing two synthesis outputs", () => {

@@ -23,8 +23,11 @@ export interface CoreSpec {
   readonly title: string;
   /** What is installed under the names the code and the prebuilt providers require. */
   readonly packages: { readonly cdktf: string; readonly constructs: string; readonly cli: string };
-  /** The CLI's command (`npx <bin> synth`), its first words in an error summary, and the oldest Node it runs on. */
-  readonly cli: { readonly bin: string; readonly minNode: string };
+  /**
+   * The CLI's command (`npx <bin> synth`), its first words in an error summary, the oldest Node it
+   * runs on and, when it has one, the newest Node major it starts on, with the reason.
+   */
+  readonly cli: { readonly bin: string; readonly minNode: string; readonly maxNodeMajor?: { readonly major: number; readonly why: string } };
   /**
    * How to stop the core recording a stack trace for every token it makes (see token-stacks.ts):
    * an environment setting the core reads at each token, or a module export to replace.
@@ -43,7 +46,12 @@ export const CORES: Readonly<Record<CoreName, CoreSpec>> = {
     title: "CDK for Terraform",
     // The default install: the versions package.json pins (a test checks they agree).
     packages: { cdktf: "cdktf@0.21.0", constructs: "constructs@10.4.2", cli: "cdktf-cli@0.21.0" },
-    cli: { bin: "cdktf", minNode: "20.0.0" },
+    cli: {
+      bin: "cdktf",
+      minNode: "20.0.0",
+      // Measured: on Node 24 (ABI 137) it fails at start-up, "Cannot find module '../build/Release/pty.node'".
+      maxNodeMajor: { major: 22, why: "its @cdktf/node-pty-prebuilt-multiarch ships prebuilt binaries up to Node 22 (ABI 127) only" },
+    },
     // cdktf 0.21 has no setting; its modules call this export through the exports object.
     creationStacks: { module: "cdktf/lib/tokens/private/stack-trace", exportName: "captureStackTrace" },
     // lib/terraform-output.js, isITerraformAddressable(), at every output.
@@ -96,8 +104,14 @@ export function quietDeprecatedCoreCalls(): void {
 
 /** Whether this Node runs the core's CLI; otherwise why not, in one line. */
 export function cliRunsHere(spec: CoreSpec, nodeVersion: string = process.versions.node): { ok: true } | { ok: false; reason: string } {
-  if (compareVersions(nodeVersion, spec.cli.minNode) >= 0) return { ok: true };
-  return { ok: false, reason: `the ${spec.cli.bin} CLI needs Node >= ${spec.cli.minNode}; this is Node ${nodeVersion}` };
+  if (compareVersions(nodeVersion, spec.cli.minNode) < 0) {
+    return { ok: false, reason: `the ${spec.cli.bin} CLI needs Node >= ${spec.cli.minNode}; this is Node ${nodeVersion}` };
+  }
+  const max = spec.cli.maxNodeMajor;
+  if (max !== undefined && Number(nodeVersion.split(".")[0]) > max.major) {
+    return { ok: false, reason: `the ${spec.cli.bin} CLI does not start on Node ${nodeVersion}: ${max.why}` };
+  }
+  return { ok: true };
 }
 
 /** Compares dotted numeric versions ("22.19.0"): negative, zero or positive. */
