@@ -265,8 +265,8 @@ test("synthesis gives the same bytes with the caches, without them, in debug mod
   }
 }, 60_000);
 
-test("cdktf's token creation stacks are skipped unless SYNTH_DEBUG=1", () => {
-  // Fresh modules: the synthesis above has already turned them off in this file's cdktf.
+test("the core's token creation stacks are skipped unless SYNTH_DEBUG=1", () => {
+  // Fresh modules: the synthesis above has already turned them off in this file's core.
   jest.isolateModules(() => {
     const { Lazy } = require("cdktf") as typeof import("cdktf");
     const { skipTokenCreationStacks } = require("../src/terraform/token-stacks") as typeof import("../src/terraform/token-stacks");

@@ -2,8 +2,9 @@
  * A bad input stops synthesis with ONE line, as a user sees it: the field, the value, what is
  * allowed (sorted), a "did you mean" for a near miss; no stack trace; printed once; exit status 1.
  * Each error class runs through the fast synth path (scripts/run-ts.js, as `npm run synth` does);
- * `npm run synth` and `npx cdktf synth` themselves run with a bad setting from the environment,
- * and the CLI also with an error raised inside a cdktf Lazy value.
+ * `npm run synth` and the core's CLI (`npx cdktf synth`, or `npx cdktn synth` on CDK Terrain)
+ * themselves run with a bad setting from the environment, and the CLI also with an error raised
+ * inside a Lazy value.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -14,6 +15,7 @@ import { findTerraform, withSession } from "../src/harness/runner";
 import { MeshStack } from "../src/systems/mesh/mesh-stack";
 import { ValidationError } from "../src/validation";
 import { synthOrExplain, validationMessage } from "../src/validation/report";
+import { cliRunsHere, installedCore } from "../src/terraform/core";
 
 const ROOT = path.join(__dirname, "..");
 const FIXTURE = "__tests__/fixtures/synth-errors/app.ts";
@@ -66,7 +68,12 @@ describe("the reporter", () => {
   });
 });
 
-describe("npm run synth and npx cdktf synth", () => {
+const CLI = installedCore().spec.cli.bin;
+const cliHere = cliRunsHere(installedCore().spec);
+if (!cliHere.ok) console.warn(`SKIPPED npx ${CLI} synth tests: ${cliHere.reason}`);
+const cliTest = cliHere.ok ? test : test.skip;
+
+describe(`npm run synth and npx ${CLI} synth`, () => {
   jest.setTimeout(120_000);
   const MESSAGE = 'error: TAILNET_BACKEND: "s4" is not one of "local", "pg", "s3". Did you mean "s3"?';
 
@@ -77,11 +84,11 @@ describe("npm run synth and npx cdktf synth", () => {
     expect(r.stdout).toBe("");
   });
 
-  test("npx cdktf synth (cdktf.json's app): the message once in everything printed, no stack, exit 1", () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cdktf-err-"));
+  cliTest(`npx ${CLI} synth (cdktf.json's app): the message once in everything printed, no stack, exit 1`, () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cli-err-"));
     try {
       // Both streams into one pipe, as a terminal or a CI log shows them.
-      const r = spawnSync("bash", ["-o", "pipefail", "-c", `npx cdktf synth -o "${out}" 2>&1 | cat`], {
+      const r = spawnSync("bash", ["-o", "pipefail", "-c", `npx ${CLI} synth -o "${out}" 2>&1 | cat`], {
         cwd: ROOT,
         encoding: "utf8",
         env: { ...ENV, TAILNET_BACKEND: "s4" },
@@ -89,7 +96,7 @@ describe("npm run synth and npx cdktf synth", () => {
       expect(r.status).toBe(1);
       expect(count(r.stdout, 'TAILNET_BACKEND: "s4"')).toBe(1);
       expect(r.stdout).toContain(MESSAGE);
-      expect(r.stdout).toContain("cdktf encountered an error while synthesizing");
+      expect(r.stdout).toContain(`${CLI} encountered an error while synthesizing`);
       noStack(r.stdout);
       // No telemetry attempt, so no checkpoint error line either.
       expect(r.stdout).not.toMatch(/checkpoint/i);
@@ -98,10 +105,10 @@ describe("npm run synth and npx cdktf synth", () => {
     }
   });
 
-  test("npx cdktf synth with an error raised inside a Lazy value: once, unwrapped", () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cdktf-lazy-"));
+  cliTest(`npx ${CLI} synth with an error raised inside a Lazy value: once, unwrapped`, () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cli-lazy-"));
     try {
-      const r = spawnSync("bash", ["-o", "pipefail", "-c", `npx cdktf synth -a "node scripts/run-ts.js ${FIXTURE} lazy" -o "${out}" 2>&1 | cat`], {
+      const r = spawnSync("bash", ["-o", "pipefail", "-c", `npx ${CLI} synth -a "node scripts/run-ts.js ${FIXTURE} lazy" -o "${out}" 2>&1 | cat`], {
         cwd: ROOT,
         encoding: "utf8",
         env: ENV,

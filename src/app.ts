@@ -9,6 +9,7 @@ import { LinodeSubnetRouterStack } from "./systems/subnet-router/linode-subnet-r
 import { SiteToSiteStack } from "./systems/site-to-site/site-to-site-stack";
 import { backendFromEnv, setDefaultBackend } from "./terraform/backend";
 import { skipTokenCreationStacks } from "./terraform/token-stacks";
+import { quietDeprecatedCoreCalls } from "./terraform/core";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 import { checkProjectEnv } from "./validation/env";
 import { withOutdirLock } from "./terraform/outdir-lock";
@@ -32,6 +33,8 @@ export function buildApp(options: BuildAppOptions = {}): App {
   checkProjectEnv(options.env ?? process.env);
   // Before any token exists: see token-stacks.ts (SYNTH_DEBUG=1 keeps them).
   skipTokenCreationStacks(options.env ?? process.env);
+  // cdktf 0.21 on Node 22+ would print a DeprecationWarning at every synthesis (see core.ts).
+  quietDeprecatedCoreCalls();
   // skipValidation stays off: cdktf's own checks (e.g. providers present) run at synth.
   // No stack traces in annotation metadata (manifest.json): they hold absolute paths.
   const app = new App({ outdir: options.outdir, skipBackendValidation: false, context: { [DISABLE_STACK_TRACE_IN_METADATA]: true } });

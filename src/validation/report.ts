@@ -40,7 +40,7 @@ export function synthOrExplain(synth: () => void, io?: SynthIo): number {
   }
 }
 
-/** True when the cdktf CLI runs the app (it sets CDKTF_OUTDIR and CDKTF_CONTEXT_JSON). */
+/** True when the core's CLI runs the app (cdktf and CDK Terrain's cdktn both set CDKTF_OUTDIR and CDKTF_CONTEXT_JSON). */
 export function underCdktfCli(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.CDKTF_OUTDIR && env.CDKTF_CONTEXT_JSON);
 }
