@@ -1,5 +1,8 @@
 /** The lab tailnet's pure parts: headscale's config, the policy it gets, the join script, templates. */
 import { spawnSync } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import {
   CONTROL_IP,
   bootstrapJoinScript,
@@ -99,7 +102,13 @@ describe("pinned tools", () => {
     const tools = pinnedTools();
     const ts = tools.find((t) => t.name === "tailscale")!;
     expect(ts.packages).toEqual(["./cmd/tailscaled", "./cmd/tailscale"]);
-    expect(ts.settings).toEqual({ GOTOOLCHAIN: "go1.27.3" });
+    expect(ts.settings).toEqual({});
     expect(tools.find((t) => t.name === "headscale")?.module).toBe("github.com/juanfont/headscale");
+  });
+  test("trailing KEY=value words are build settings", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tools-"));
+    writeFileSync(join(dir, "tools.txt"), "# c\nx v1.0.0 install example.com/x ./cmd/a ./cmd/b GOTOOLCHAIN=go1.27.3 CGO_ENABLED=0\n");
+    expect(pinnedTools(join(dir, "tools.txt"))[0]).toMatchObject({ packages: ["./cmd/a", "./cmd/b"], settings: { GOTOOLCHAIN: "go1.27.3", CGO_ENABLED: "0" } });
+    rmSync(dir, { recursive: true });
   });
 });
