@@ -392,7 +392,8 @@ export class TailnetLab {
       node.ns,
       `tailscaled-${node.name}`,
       [this.programs.tailscaled, "--tun=tailscale0", `--statedir=${node.stateDir}`, `--socket=${node.socket}`, "--port=41641", "--no-logs-no-support"],
-      { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: join(node.stateDir, ".."), TS_NO_LOGS_NO_SUPPORT: "true", SSL_CERT_FILE: this.caPath } },
+      // TS_LOGS_DIR: its log config would otherwise go to the machine's /var/lib/tailscale.
+      { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: join(node.stateDir, ".."), TS_NO_LOGS_NO_SUPPORT: "true", TS_LOGS_DIR: node.stateDir, SSL_CERT_FILE: this.caPath } },
     );
   }
 
