@@ -54,6 +54,9 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   const keyResource = doc.resource.tailscale_tailnet_key.node;
   const template: string = instance.provisioner[0]["remote-exec"].inline[2];
   const forEach = instance.for_each as Record<string, { hostname: string }>;
+  const premadeTemplate: string = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"], authKeyMode: "premade" }).resource.linode_instance.node.provisioner[0]["remote-exec"].inline[2];
+  /** Nodes from this index on join with a premade (hand-made, untagged) key. */
+  const PREMADE_FROM = 3;
   // Four of the mesh's own nodes (the first four of its for_each map).
   const picked = Object.entries(forEach).slice(0, 4);
   const policy = composedAppPolicy();
@@ -67,9 +70,19 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     await lab.start();
     // All four tailscaled start together, then the four rendered joins run together, as on apply.
     for (const [i] of picked.entries()) nodes.push(await lab.addNode(`n${i + 1}`));
-    const scripts = picked.map(([, v]) => {
-      const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
-      let s = evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": key.key });
+    const adminId = String(lab.headscaleJson<{ id: string; name: string }[]>(["users", "list"]).find((u) => u.name === "lab-admin")!.id);
+    const scripts = picked.map(([, v], i) => {
+      let s: string;
+      if (i < PREMADE_FROM) {
+        // The stack's managed key: tailscale_tailnet_key's properties, minted by headscale.
+        const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
+        s = evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": key.key });
+      } else {
+        // The stack's premade key mode: a key an admin made by hand, untagged; the node's tag then
+        // comes from the rendered --advertise-tags alone (checked against tagOwners).
+        const key = lab.headscaleJson<{ key: string }>(["preauthkeys", "create", "--user", adminId, "--expiration", "60m"]).key;
+        s = evaluateTemplate(premadeTemplate, { "each.value.hostname": v.hostname, "var.tailscale_auth_key": key });
+      }
       if (BREAK === "drop-advertise-tags") s = s.replace(/ '--advertise-tags=[^']*'/, "");
       return s;
     });
@@ -82,9 +95,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     allSeeAllMs = seen ? Date.now() - t0 : -1;
     // An admin's own device (user-owned, no tags), as a person's laptop joins: by hand.
     admin = await lab.addNode("adm");
-    const users = lab.headscaleJson<{ id: string; name: string }[]>(["users", "list"]);
-    const id = users.find((u) => u.name === "lab-admin")!.id;
-    const userKey = lab.headscaleJson<{ key: string }>(["preauthkeys", "create", "--user", String(id), "--expiration", "10m"]).key;
+    const userKey = lab.headscaleJson<{ key: string }>(["preauthkeys", "create", "--user", adminId, "--expiration", "10m"]).key;
     const up = lab.cli(admin, ["up", `--auth-key=${userKey}`, "--hostname=admin-laptop", "--timeout=30s"], 40_000);
     if (up.status !== 0) throw new Error(`admin device did not join: ${up.stderr}`);
   }, 150_000);
@@ -119,7 +130,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     for (const j of joins) expect(j.output).not.toMatch(/tskey|hskey/);
     const keys = lab.headscaleJson<{ used: boolean; reusable: boolean; acl_tags?: string[] }[]>(["preauthkeys", "list"]);
     const meshKeys = keys.filter((k) => (k.acl_tags ?? []).includes("tag:mesh"));
-    expect(meshKeys).toHaveLength(nodes.length);
+    expect(meshKeys).toHaveLength(PREMADE_FROM);
     for (const k of meshKeys) expect(k).toMatchObject({ used: true, reusable: false });
   });
 
@@ -241,7 +252,8 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     let j = await lab.join(node, script());
     expect(j.status).toBe(0);
     let self = lab.status(node)!.Self;
-    replaced.push({ name: self.DNSName.split(".")[0], joinMs: j.joinMs });
+    const label = (dns: string) => dns.split(".")[0];
+    replaced.push({ name: label(self.DNSName), joinMs: j.joinMs });
     expect(self.HostName).toBe(v.hostname);
     expect(replaced[0].name).toBe(`${v.hostname}-1`);
     expect(devices().map((d) => d.given_name).sort()).toEqual([v.hostname, `${v.hostname}-1`]);
@@ -252,7 +264,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     j = await lab.join(node, script());
     expect(j.status).toBe(0);
     self = lab.status(node)!.Self;
-    replaced.push({ name: self.DNSName.split(".")[0], joinMs: j.joinMs });
+    replaced.push({ name: label(self.DNSName), joinMs: j.joinMs });
     expect(replaced[1].name).toBe(v.hostname);
     // The other nodes see the replacement under that name.
     expect(await lab.net.waitFor(() => Object.values(lab.status(nodes[0])?.Peer ?? {}).some((p) => p.DNSName.split(".")[0] === v.hostname && p.Online), 15_000)).toBe(true);
