@@ -35,10 +35,10 @@ describe("headscale config", () => {
     expect(c.logtail.enabled).toBe(false);
     expect(JSON.stringify(c)).not.toMatch(/tailscale\.com|letsencrypt|1\.1\.1\.1/);
   });
-  test("underlay in 169.254.0.0/16, the tailnet's prefixes explicit and apart from it", () => {
-    expect(CONTROL_IP.startsWith("169.254.")).toBe(true);
+  test("underlay in Tailscale's ChromeOS carve-out of 100.64.0.0/10, the tailnet's prefixes explicit and apart from it", () => {
+    expect(CONTROL_IP.startsWith("100.115.92.")).toBe(true);
     expect(c.listen_addr).toBe(`${CONTROL_IP}:443`);
-    expect(c.prefixes).toMatchObject({ v4: "100.64.0.0/10", v6: "fd7a:115c:a1e0::/48" });
+    expect(c.prefixes).toMatchObject({ v4: "100.64.0.0/16", v6: "fd7a:115c:a1e0::/48" });
     expect(c.dns).toMatchObject({ magic_dns: false, override_local_dns: false });
   });
 });

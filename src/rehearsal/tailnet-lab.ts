@@ -3,14 +3,16 @@
  * Tailscale nodes (tailscaled on TUN), each in a network namespace the lab creates, on one bridge.
  *
  *   <prefix>sw   the "internet": a bridge, nothing else
- *   <prefix>ctl  headscale on https://control.lab (169.254.64.1:443, self-signed TLS), DERP on the
+ *   <prefix>ctl  headscale on https://control.lab (100.115.92.1:443, self-signed TLS), DERP on the
  *                same port, STUN on UDP 3478
  *   <prefix><n>  one per node: tailscaled with its own state dir and socket, tailscale0 on TUN
  *
- * The underlay is 169.254.64.0/24, not 100.64.0.0/10: tailscaled drops packets from 100.64.0.0/10
- * that don't arrive on tailscale0 (its ts-input chain), so an underlay in the tailnet's own range
- * would cut nodes off from the control server and each other. The tailnet keeps headscale's
- * prefixes, set explicitly (100.64.0.0/10, fd7a:115c:a1e0::/48).
+ * The underlay is 100.115.92.0/24, inside the ChromeOS VM range 100.115.92.0/23 that Tailscale
+ * carves out of 100.64.0.0/10 (tsaddr.ChromeOSVMRange): elsewhere in 100.64.0.0/10 tailscaled drops
+ * packets that don't arrive on tailscale0 (its ts-input chain), which would cut nodes off from the
+ * control server and each other; and a link-local underlay (169.254.0.0/16) counts as no network at
+ * all (netmon's isUsableV4), so tailscaled never logs in. headscale's prefixes are set explicitly
+ * to 100.64.0.0/16 (and fd7a:115c:a1e0::/48), apart from the underlay.
  *
  * Nothing can reach Tailscale's servers: no namespace has a route out, the DERP map is the embedded
  * region only (no default regions, no map URL), tailscaled runs with --no-logs-no-support and
@@ -29,10 +31,10 @@ import { findPinnedProgram } from "../tools/pinned";
 import { LabDaemon, NetnsLab, labToolsUnavailable } from "./netns-lab";
 
 export const CONTROL_HOSTNAME = "control.lab";
-/** The underlay: the control server is .1, nodes from .10 on. */
-export const UNDERLAY_PREFIX = "169.254.64";
+/** The underlay: the control server is .1, nodes from .10 on (see the header for why this range). */
+export const UNDERLAY_PREFIX = "100.115.92";
 export const CONTROL_IP = `${UNDERLAY_PREFIX}.1`;
-export const TAILNET_V4 = "100.64.0.0/10";
+export const TAILNET_V4 = "100.64.0.0/16";
 export const TAILNET_V6 = "fd7a:115c:a1e0::/48";
 /** The lab's stand-in for `autogroup:admin` (headscale has no admin roles). */
 export const LAB_ADMIN_USER = "lab-admin";
@@ -213,7 +215,7 @@ export function bootstrapJoinScript(rendered: string, sub: JoinSubstitutions): s
 export interface TailnetLabNode {
   readonly name: string;
   readonly ns: string;
-  /** Underlay address (169.254.64.x). */
+  /** Underlay address (100.115.92.x). */
   readonly ip: string;
   readonly socket: string;
   readonly stateDir: string;
