@@ -54,9 +54,6 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   const keyResource = doc.resource.tailscale_tailnet_key.node;
   const template: string = instance.provisioner[0]["remote-exec"].inline[2];
   const forEach = instance.for_each as Record<string, { hostname: string }>;
-  const premadeTemplate: string = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"], authKeyMode: "premade" }).resource.linode_instance.node.provisioner[0]["remote-exec"].inline[2];
-  /** Nodes from this index on join with a premade (hand-made, untagged) key. */
-  const PREMADE_FROM = 3;
   // Four of the mesh's own nodes (the first four of its for_each map).
   const picked = Object.entries(forEach).slice(0, 4);
   const policy = composedAppPolicy();
@@ -71,18 +68,10 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     // All four tailscaled start together, then the four rendered joins run together, as on apply.
     for (const [i] of picked.entries()) nodes.push(await lab.addNode(`n${i + 1}`));
     const adminId = String(lab.headscaleJson<{ id: string; name: string }[]>(["users", "list"]).find((u) => u.name === "lab-admin")!.id);
-    const scripts = picked.map(([, v], i) => {
-      let s: string;
-      if (i < PREMADE_FROM) {
-        // The stack's managed key: tailscale_tailnet_key's properties, minted by headscale.
-        const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
-        s = evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": key.key });
-      } else {
-        // The stack's premade key mode: a key an admin made by hand, untagged; the node's tag then
-        // comes from the rendered --advertise-tags alone (checked against tagOwners).
-        const key = lab.headscaleJson<{ key: string }>(["preauthkeys", "create", "--user", adminId, "--expiration", "60m"]).key;
-        s = evaluateTemplate(premadeTemplate, { "each.value.hostname": v.hostname, "var.tailscale_auth_key": key });
-      }
+    const scripts = picked.map(([, v]) => {
+      // The stack's managed key: tailscale_tailnet_key's properties, minted by headscale.
+      const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
+      let s = evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": key.key });
       if (BREAK === "drop-advertise-tags") s = s.replace(/ '--advertise-tags=[^']*'/, "");
       return s;
     });
@@ -117,6 +106,8 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
       const self = lab.status(nodes[i])!.Self;
       expect(self.HostName).toBe(picked[i][1].hostname);
       expect(self.Tags ?? []).toEqual(["tag:mesh"]);
+      // The rendered `tailscale up` asked for the tag its key carries (the lab records it: docs/lab.md).
+      expect({ node: picked[i][0], advertised: lab.advertisedTags(nodes[i]) }).toEqual({ node: picked[i][0], advertised: keyResource.tags });
     }
     // headscale agrees: the devices are tagged (owned by the tag, not a user) and named as rendered.
     const hs = lab.headscaleNodes();
@@ -128,10 +119,11 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
 
   test("the key was spent: the rendered key file is gone and a single-use key can't join twice", () => {
     for (const j of joins) expect(j.output).not.toMatch(/tskey|hskey/);
-    const keys = lab.headscaleJson<{ used: boolean; reusable: boolean; acl_tags?: string[] }[]>(["preauthkeys", "list"]);
+    const keys = lab.headscaleJson<{ used?: boolean; reusable?: boolean; acl_tags?: string[] }[]>(["preauthkeys", "list"]);
     const meshKeys = keys.filter((k) => (k.acl_tags ?? []).includes("tag:mesh"));
-    expect(meshKeys).toHaveLength(PREMADE_FROM);
-    for (const k of meshKeys) expect(k).toMatchObject({ used: true, reusable: false });
+    expect(meshKeys).toHaveLength(nodes.length);
+    // (headscale's JSON leaves false fields out)
+    for (const k of meshKeys) expect({ used: k.used ?? false, reusable: k.reusable ?? false }).toEqual({ used: true, reusable: false });
   });
 
   test("tailscale status --json on each node lists all the others, online", () => {
@@ -167,6 +159,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     // Lock the tailnet down: the composed policy without the base's allow-all, loaded live.
     lab.setPolicy(withoutAllowAll(policy));
     const refused = await lab.net.waitFor(() => !tcpOpen(admin, ip, 5201), 15_000);
+    if (!refused) console.log(lab.controlLog());
     expect(refused).toBe(true); // not granted to admins: refused
     expect(tcpOpen(admin, ip, 22)).toBe(true); // granted to admins (Tailscale SSH)
     expect(tcpOpen(nodes[2], ip, 5201)).toBe(true); // tag:mesh → tag:mesh, every port

@@ -54,6 +54,13 @@ describe("the policy headscale gets", () => {
     expect((policy.tagOwners as any)["tag:mesh"]).toEqual(["group:lab-admins"]);
     expect(substitutions).toHaveLength(1);
   });
+  test("with the tags that have devices, tests naming another tag are left out, and said so", () => {
+    const tests = [{ src: "tag:mesh", accept: ["tag:mesh:5201"] }, { src: "tag:erlang", accept: ["tag:erlang:4369"] }, { src: "tag:mesh", deny: ["tag:erlang:22"] }];
+    const { policy, substitutions } = labPolicy({ tests, tagOwners: { "tag:mesh": ["autogroup:admin"] } }, new Set(["tag:mesh"]));
+    expect(policy.tests).toEqual([tests[0]]);
+    expect(policy.tagOwners).toEqual({ "tag:mesh": ["group:lab-admins"] });
+    expect(substitutions[0].what).toMatch(/2 of 3 policy tests/);
+  });
   test("a policy without autogroup:admin passes unchanged", () => {
     const p = { grants: [{ src: ["*"], dst: ["*"], ip: ["*"] }] };
     expect(labPolicy(p)).toEqual({ policy: p, substitutions: [] });

@@ -130,13 +130,31 @@ export interface PolicySubstitution {
 
 /**
  * The composed policy as headscale gets it. Headscale has no admin roles, so `autogroup:admin`
- * becomes a lab group holding one lab user (LAB_ADMIN_USER). Everything else is passed unchanged;
- * what headscale can't read makes it refuse the file, and the rehearsal fails saying so.
+ * becomes a lab group holding one lab user (LAB_ADMIN_USER); with `tagsWithDevices`, tests that
+ * name a tag without a device are left out. Everything else is passed unchanged; what headscale
+ * can't read makes it refuse the file, and the rehearsal fails saying so.
  */
-export function labPolicy(policy: Record<string, unknown>): { policy: Record<string, unknown>; substitutions: PolicySubstitution[] } {
+export function labPolicy(
+  policy: Record<string, unknown>,
+  tagsWithDevices?: ReadonlySet<string>,
+): { policy: Record<string, unknown>; substitutions: PolicySubstitution[] } {
   const substitutions: PolicySubstitution[] = [];
-  const text = JSON.stringify(policy);
   let out: Record<string, unknown> = policy;
+  if (tagsWithDevices && Array.isArray(policy.tests)) {
+    // headscale evaluates a test against the devices there are: a tag with none "resolved to no IP
+    // addresses" fails the test, and a failing test makes headscale refuse the reload.
+    const named = (t: { src: string; accept?: string[]; deny?: string[] }) =>
+      [t.src, ...(t.accept ?? []), ...(t.deny ?? [])].filter((x) => x.startsWith("tag:")).map((x) => x.split(":").slice(0, 2).join(":"));
+    const tests = (policy.tests as { src: string; accept?: string[]; deny?: string[] }[]).filter((t) => named(t).every((tag) => tagsWithDevices.has(tag)));
+    if (tests.length !== policy.tests.length) {
+      out = { ...policy, tests };
+      substitutions.push({
+        what: `${policy.tests.length - tests.length} of ${policy.tests.length} policy tests left out (their tags have no device in the lab)`,
+        why: "headscale evaluates tests against existing devices and refuses a policy whose test names a tag without one",
+      });
+    }
+  }
+  const text = JSON.stringify(out);
   if (text.includes('"autogroup:admin"')) {
     out = JSON.parse(text.split('"autogroup:admin"').join(JSON.stringify(LAB_ADMIN_GROUP)));
     const groups = { ...((out.groups as Record<string, string[]>) ?? {}) };
@@ -312,14 +330,16 @@ export class TailnetLab {
   }
 
   /**
-   * Replaces the tailnet policy (adapted as at start) and has headscale reload it (SIGHUP, as
-   * `systemctl reload headscale` does); resolves once headscale has logged the reload.
+   * Replaces the tailnet policy and has headscale reload it (SIGHUP, as `systemctl reload headscale`
+   * does). Adapted as at start, and tests naming a tag without a device are left out (see labPolicy).
    */
-  setPolicy(policy: Record<string, unknown>): void {
-    const adapted = labPolicy(policy);
+  setPolicy(policy: Record<string, unknown>): PolicySubstitution[] {
+    const tags = new Set(this.headscaleNodes().flatMap((n) => n.tags ?? []));
+    const adapted = labPolicy(policy, tags);
     writeFileSync(this.policyPath, `${JSON.stringify(adapted.policy, null, 2)}\n`);
     if (!this.headscaleDaemon) throw new Error("headscale is not running");
     process.kill(this.headscaleDaemon.pid, "SIGHUP");
+    return adapted.substitutions;
   }
 
   /** headscale's own CLI (over its unix socket), in the control namespace. */
@@ -372,9 +392,24 @@ export class TailnetLab {
     writeFileSync(
       join(binDir, "tailscale"),
       [
-        "#!/bin/sh",
-        "# Lab: this node's tailscaled socket; the lab's control server for `up` (a substitution).",
-        `if [ "\${1:-}" = up ]; then shift; set -- up --login-server=https://${CONTROL_HOSTNAME} "$@"; fi`,
+        "#!/bin/bash",
+        "# Lab substitutions: this node's tailscaled socket; the lab's control server for `up`; and, on",
+        "# an `up` with an auth key, --advertise-tags recorded in advertised-tags instead of sent:",
+        "# headscale 0.29 refuses any requested tag on a pre-auth-key registration (the key's tags",
+        "# apply), where Tailscale accepts the tags its key may carry.",
+        'if [ "${1:-}" = up ]; then',
+        "  shift",
+        "  args=() tags='' key=0",
+        '  for a in "$@"; do',
+        '    case $a in',
+        "      --advertise-tags=*) tags=${a#--advertise-tags=} ;;",
+        '      --auth-key=*) key=1; args+=("$a") ;;',
+        '      *) args+=("$a") ;;',
+        "    esac",
+        "  done",
+        `  if [ "$key" = 1 ]; then printf '%s\\n' "$tags" > '${join(dir, "advertised-tags")}'; elif [ -n "$tags" ]; then args+=("--advertise-tags=$tags"); fi`,
+        `  set -- up --login-server=https://${CONTROL_HOSTNAME} "\${args[@]}"`,
+        "fi",
         `exec '${this.programs.tailscale}' --socket='${node.socket}' "$@"`,
         "",
       ].join("\n"),
@@ -417,6 +452,16 @@ export class TailnetLab {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no node ${name}`);
     return n;
+  }
+
+  /**
+   * The tags the rendered `tailscale up` asked for on its last login with a key (what
+   * --advertise-tags said; the wrapper records them, see addNode), or null when it never logged in.
+   */
+  advertisedTags(node: TailnetLabNode): string[] | null {
+    const f = join(this.net.dir, node.name, "advertised-tags");
+    if (!existsSync(f)) return null;
+    return readFileSync(f, "utf8").trim().split(",").filter(Boolean);
   }
 
   /** `tailscale <args>` on a node (through its wrapper). */
@@ -473,6 +518,11 @@ export class TailnetLab {
   /** headscale's view of the nodes. */
   headscaleNodes(): HeadscaleNode[] {
     return this.headscaleJson<HeadscaleNode[]>(["nodes", "list"]) ?? [];
+  }
+
+  /** The end of headscale's log (for failure messages). */
+  controlLog(chars = 3000): string {
+    return this.headscaleDaemon ? this.logTail(this.headscaleDaemon.log, chars) : "(headscale not started)";
   }
 
   logTail(file: string, chars = 1500): string {
