@@ -83,4 +83,8 @@ maybe("erlang cluster on the lab tailnet (real tailscaled + headscale)", () => {
     expect(est).toContain(`${target.tailnetIp}:`);
     expect(est).not.toContain(`${target.publicIp}:${distPort}`);
   });
+
+  test("no node tried to reach Tailscale's servers (no tailscale.com host, no bootstrap DNS in any log)", () => {
+    expect(tailnet.tailscaleServerAttempts()).toEqual([]);
+  });
 });

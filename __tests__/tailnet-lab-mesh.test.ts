@@ -268,4 +268,8 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     expect(readFileSync("/etc/resolv.conf", "utf8")).toBe(resolvBefore);
     expect(existsSync("/var/lib/tailscale")).toBe(varLibBefore);
   });
+
+  test("no node tried to reach Tailscale's servers (no tailscale.com host, no bootstrap DNS in any log)", () => {
+    expect(lab.tailscaleServerAttempts()).toEqual([]);
+  });
 });

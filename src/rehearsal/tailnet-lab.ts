@@ -35,6 +35,12 @@ export const CONTROL_HOSTNAME = "control.lab";
 export const UNDERLAY_PREFIX = "100.115.92";
 export const CONTROL_IP = `${UNDERLAY_PREFIX}.1`;
 export const TAILNET_V4 = "100.64.0.0/16";
+/**
+ * The login server, by address: a name would need a DNS lookup, and tailscaled races the system
+ * resolver with its bootstrap DNS, which asks Tailscale's own DERP servers (it can't reach them from
+ * here, but it must not even try).
+ */
+export const CONTROL_URL = `https://${CONTROL_IP}`;
 export const TAILNET_V6 = "fd7a:115c:a1e0::/48";
 /** The lab's stand-in for `autogroup:admin` (headscale has no admin roles). */
 export const LAB_ADMIN_USER = "lab-admin";
@@ -84,7 +90,7 @@ export interface HeadscaleConfigProps {
  */
 export function headscaleConfig(p: HeadscaleConfigProps): Record<string, unknown> {
   return {
-    server_url: `https://${CONTROL_HOSTNAME}`,
+    server_url: CONTROL_URL,
     listen_addr: `${CONTROL_IP}:443`,
     metrics_listen_addr: "127.0.0.1:9090",
     grpc_listen_addr: "127.0.0.1:50443",
@@ -114,6 +120,8 @@ export function headscaleConfig(p: HeadscaleConfigProps): Record<string, unknown
     tls_key_path: p.keyPath,
     log: { level: "info", format: "text" },
     policy: { mode: "file", path: p.policyPath },
+    // No MagicDNS, no nameservers; the base domain becomes a search domain, which the nodes don't
+    // take (the lab's `tailscale up` adds --accept-dns=false).
     dns: { magic_dns: false, override_local_dns: false, base_domain: "tailnet.lab", nameservers: { global: [], split: {} }, search_domains: [], extra_records: [] },
     unix_socket: join(p.dir, "headscale.sock"),
     unix_socket_permission: "0770",
@@ -376,8 +384,12 @@ export class TailnetLab {
     return { key: k.key, tags: [...o.tags], reusable: !!o.reusable, ephemeral: !!o.ephemeral, expiration };
   }
 
-  /** A node namespace on the switch running tailscaled (not logged in yet). */
-  async addNode(name: string): Promise<TailnetLabNode> {
+  /**
+   * A node namespace on the switch running tailscaled (not logged in yet). `setup` runs in between
+   * (e.g. a router's second interface): a link appearing later makes tailscaled drop its control
+   * connection mid-login.
+   */
+  async addNode(name: string, setup?: (ns: string) => void): Promise<TailnetLabNode> {
     if (this.nodes.has(name)) throw new Error(`node ${name} exists`);
     const ns = this.net.namespace(name);
     const ip = `${UNDERLAY_PREFIX}.${this.nextHost++}`;
@@ -393,7 +405,8 @@ export class TailnetLab {
       join(binDir, "tailscale"),
       [
         "#!/bin/bash",
-        "# Lab substitutions: this node's tailscaled socket; the lab's control server for `up`; and, on",
+        "# Lab substitutions: this node's tailscaled socket; the lab's control server and no DNS from",
+        "# the tailnet (tailscaled would rewrite resolv.conf) for `up`; and, on",
         "# an `up` with an auth key, --advertise-tags recorded in advertised-tags instead of sent:",
         "# headscale 0.29 refuses any requested tag on a pre-auth-key registration (the key's tags",
         "# apply), where Tailscale accepts the tags its key may carry.",
@@ -408,13 +421,14 @@ export class TailnetLab {
         "    esac",
         "  done",
         `  if [ "$key" = 1 ]; then printf '%s\\n' "$tags" > '${join(dir, "advertised-tags")}'; elif [ -n "$tags" ]; then args+=("--advertise-tags=$tags"); fi`,
-        `  set -- up --login-server=https://${CONTROL_HOSTNAME} "\${args[@]}"`,
+        `  set -- up --login-server=${CONTROL_URL} --accept-dns=false "\${args[@]}"`,
         "fi",
         `exec '${this.programs.tailscale}' --socket='${node.socket}' "$@"`,
         "",
       ].join("\n"),
     );
     chmodSync(join(binDir, "tailscale"), 0o755);
+    setup?.(ns);
     this.nodes.set(name, node);
     this.startTailscaled(node);
     const up = await this.net.waitFor(() => existsSync(node.socket), 15_000);
@@ -518,6 +532,20 @@ export class TailnetLab {
   /** headscale's view of the nodes. */
   headscaleNodes(): HeadscaleNode[] {
     return this.headscaleJson<HeadscaleNode[]>(["nodes", "list"]) ?? [];
+  }
+
+  /**
+   * Lines of any tailscaled log that name a Tailscale-run host or bootstrap DNS (there must be none:
+   * nothing in the lab may even try to reach Tailscale's servers).
+   */
+  tailscaleServerAttempts(): string[] {
+    return [...this.nodes.values()].flatMap((n) => {
+      try {
+        return readFileSync(n.daemon.log, "utf8").split("\n").filter((l) => /tailscale\.(com|io)\b|bootstrapDNS/.test(l));
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** The end of headscale's log (for failure messages). */
