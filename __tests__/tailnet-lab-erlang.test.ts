@@ -12,10 +12,10 @@
 import { randomBytes } from "crypto";
 import { TailnetLab, tailnetLabUnavailable } from "../src/rehearsal/tailnet-lab";
 import { renderNodeBootstrapScript, distroForImage } from "../src/tailnet/bootstrap";
-import { ErlangLab, createErlangLabOnTailnet, erlangLabUnavailableReason, listeners, probeEval, startEpmd, startNode, stopErlang } from "../src/systems/erlang-cluster/lab";
+import { ErlangLab, createErlangLabOnTailnet, listeners, probeEval, startEpmd, startNode, stopErlang } from "../src/systems/erlang-cluster/lab";
 import { composedAppPolicy } from "./helpers/lab-policy";
 
-const reason = tailnetLabUnavailable() ?? erlangLabUnavailableReason();
+const reason = tailnetLabUnavailable([["erl", ["-version"]], ["epmd", ["-names"]], ["setpriv", ["--version"]], ["ss", ["-V"]]]);
 if (reason) console.warn(`SKIPPED tailnet lab erlang rehearsal: ${reason}`);
 const maybe = reason ? describe.skip : describe;
 
