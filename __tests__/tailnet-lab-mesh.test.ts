@@ -8,8 +8,10 @@
  * - install: the pinned tailscaled/tailscale from scripts/tools.txt, not the apt repository; the
  *   hostname, sysctl, iperf3-unit and systemd steps of the script are not run (the iperf3 server
  *   runs the rendered unit's command, with the lab's `tailscale` for /usr/bin/tailscale);
- * - control: `--login-server=https://control.lab` added to `tailscale up` (the rendered flags
- *   otherwise unchanged), the key file and settings stamp in the lab folder instead of /run, /var/lib;
+ * - control: `--login-server=https://100.115.92.1 --accept-dns=false` added to `tailscale up`, and
+ *   on the first login `--advertise-tags` recorded instead of sent (headscale refuses requested tags
+ *   with a pre-auth key; the test compares them with the key's), the key file and settings stamp in
+ *   the lab folder instead of /run, /var/lib;
  * - the key: minted by headscale with the properties of the stack's tailscale_tailnet_key (tags,
  *   single use, not ephemeral, pre-authorised, expiry);
  * - policy: autogroup:admin → a lab group with one lab user (headscale has no admin roles).

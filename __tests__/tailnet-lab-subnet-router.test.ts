@@ -6,9 +6,10 @@
  * be approved by the policy's autoApprovers alone: nothing here approves it by hand.
  *
  * Addresses come from the stack's own options under the rehearsal's address rules: the "VPC" is
- * 169.254.80.0/24 (link-local: a network behind a router in 100.64.0.0/10 would collide with the
- * tailnet itself). Substitutions are those of the lab (docs/lab.md); the client is an admin's own
- * device, which accepts routes by hand (`tailscale up --accept-routes`, as the README says).
+ * 100.115.93.0/24 (Tailscale drops link-local destinations, so 169.254.0.0/16 can't be used, and
+ * one nftables rule lets its replies past tailscaled's drop of 100.64.0.0/10 sources on tailscale0).
+ * Substitutions are those of the lab (docs/lab.md); the client is an admin's own device, which
+ * accepts routes by hand (`tailscale up --accept-routes`, as the README says).
  *
  * LAB_BREAK=drop-auto-approver removes the router's route from autoApprovers first, to show what
  * the rehearsal catches.
