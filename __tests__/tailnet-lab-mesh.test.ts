@@ -175,19 +175,33 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   };
   const paths: { toRelayMs: number; toDirectMs: number }[] = [];
 
+  /** The path in `tailscale status --json` (no probing of its own): direct while CurAddr is set. */
+  const statusPath = (a: TailnetLabNode, b: TailnetLabNode): string => {
+    const ip = tsIp(b);
+    const peer = Object.values(lab.status(a)?.Peer ?? {}).find((p) => p.TailscaleIPs.includes(ip));
+    return peer?.CurAddr ? "direct" : peer?.Relay ? "relay" : "none";
+  };
+
   test("paths: direct by default; UDP dropped → relayed through the lab's DERP; restored → direct again", async () => {
     const [a, b] = [nodes[0], nodes[1]];
     expect(await lab.net.waitFor(() => pathKind(a, b) === "direct", 15_000)).toBe(true);
-    for (let cycle = 0; cycle < PATH_CYCLES; cycle++) {
-      lab.dropUdp(a, b);
-      let t0 = Date.now();
-      expect(await lab.net.waitFor(() => pathKind(a, b) === "relay", 30_000)).toBe(true);
-      const toRelayMs = Date.now() - t0;
-      // The probe's own status reader says the same: relayed through the lab's region.
-      lab.restoreUdp(a);
-      t0 = Date.now();
-      expect(await lab.net.waitFor(() => pathKind(a, b) === "direct", 30_000)).toBe(true);
-      paths.push({ toRelayMs, toDirectMs: Date.now() - t0 });
+    // Traffic as an application makes it (ICMP over the tailnet, 5 a second); the path is read from
+    // `tailscale status`, so the timing is tailscaled's own, not forced by `tailscale ping`.
+    const traffic = lab.net.spawn(a.ns, "ping-traffic", ["ping", "-n", "-i", "0.2", tsIp(b)]);
+    try {
+      for (let cycle = 0; cycle < PATH_CYCLES; cycle++) {
+        lab.dropUdp(a, b);
+        let t0 = Date.now();
+        expect(await lab.net.waitFor(() => statusPath(a, b) === "relay", 30_000)).toBe(true);
+        const toRelayMs = Date.now() - t0;
+        expect(pathKind(a, b)).toBe("relay"); // and `tailscale ping`, read by the probe's parser, agrees
+        lab.restoreUdp(a);
+        t0 = Date.now();
+        expect(await lab.net.waitFor(() => statusPath(a, b) === "direct", 30_000)).toBe(true);
+        paths.push({ toRelayMs, toDirectMs: Date.now() - t0 });
+      }
+    } finally {
+      await lab.net.stopAndWait(traffic);
     }
     console.log(
       `tailnet lab paths: direct → relayed after UDP drop ${paths.map((p) => (p.toRelayMs / 1000).toFixed(1)).join(", ")} s (median ${(median(paths.map((p) => p.toRelayMs)) / 1000).toFixed(1)}); ` +
