@@ -195,7 +195,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
         expect(await lab.net.waitFor(() => statusPath(a, b) === "relay", 30_000)).toBe(true);
         const toRelayMs = Date.now() - t0;
         expect(pathKind(a, b)).toBe("relay"); // and `tailscale ping`, read by the probe's parser, agrees
-        lab.restoreUdp(a);
+        lab.restoreUdp(a, b);
         t0 = Date.now();
         expect(await lab.net.waitFor(() => statusPath(a, b) === "direct", 30_000)).toBe(true);
         paths.push({ toRelayMs, toDirectMs: Date.now() - t0 });
@@ -241,7 +241,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
       expect(rows[picked[2][0]].path.kind).toBe("direct");
       expect(rows[picked[3][0]].path.kind).toBe("direct");
     } finally {
-      lab.restoreUdp(nodes[0]);
+      lab.restoreUdp(nodes[0], nodes[1]);
     }
   }, 90_000);
 

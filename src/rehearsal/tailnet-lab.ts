@@ -513,20 +513,23 @@ export class TailnetLab {
     return { status: done ? d.child.exitCode : null, output: readFileSync(d.log, "utf8"), joinMs: running === null ? null : running - node.startedAt };
   }
 
-  /** Drops UDP between two nodes' underlay addresses (both ways) with nftables in `a`'s namespace. */
+  /**
+   * Drops UDP between two nodes' underlay addresses, both ways, on the switch (an nftables bridge
+   * table in the switch namespace): silently, as a firewall on the path would. (A drop in a node's
+   * own OUTPUT chain would fail its sends at once with EPERM, which tailscaled notices at once.)
+   */
   dropUdp(a: TailnetLabNode, b: TailnetLabNode): void {
-    const rules = `table inet labdrop {
-  chain in { type filter hook input priority -10; ip saddr ${b.ip} udp dport 1-65535 drop; }
-  chain out { type filter hook output priority -10; ip daddr ${b.ip} udp dport 1-65535 drop; }
+    const rules = `table bridge ${dropTable(a, b)} {
+  chain forward { type filter hook forward priority -10; ip saddr ${a.ip} ip daddr ${b.ip} meta l4proto udp drop; ip saddr ${b.ip} ip daddr ${a.ip} meta l4proto udp drop; }
 }
 `;
-    const r = this.net.exec(a.ns, "nft", ["-f", "-"], { input: rules });
-    if (r.status !== 0) throw new Error(`nft in ${a.ns}: ${r.stderr}`);
+    const r = this.net.exec(this.switchNs, "nft", ["-f", "-"], { input: rules });
+    if (r.status !== 0) throw new Error(`nft in ${this.switchNs}: ${r.stderr}`);
   }
 
-  /** Undoes dropUdp. */
-  restoreUdp(a: TailnetLabNode): void {
-    this.net.exec(a.ns, "nft", ["delete", "table", "inet", "labdrop"]);
+  /** Undoes dropUdp(a, b). */
+  restoreUdp(a: TailnetLabNode, b: TailnetLabNode): void {
+    this.net.exec(this.switchNs, "nft", ["delete", "table", "bridge", dropTable(a, b)]);
   }
 
   /** headscale's view of the nodes. */
@@ -566,6 +569,8 @@ export class TailnetLab {
     this.net.destroy();
   }
 }
+
+const dropTable = (a: TailnetLabNode, b: TailnetLabNode) => `labdrop_${[a.name, b.name].sort().join("_")}`;
 
 /** The parts of `tailscale status --json` the rehearsals read. */
 export interface TailscalePeerStatus {
