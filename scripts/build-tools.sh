@@ -19,8 +19,13 @@ fi
 
 want=("$@")
 status=0
-while read -r name version how module pkgs; do
+while read -r name version how module rest; do
   case "$name" in ''|'#'*) continue ;; esac
+  # Trailing KEY=value words are build settings (e.g. GOTOOLCHAIN=go1.27.3), the rest packages.
+  pkgs=""; settings=()
+  for w in $rest; do
+    if [[ "$w" =~ ^[A-Z][A-Z0-9_]*= ]]; then settings+=("$w"); else pkgs="$pkgs $w"; fi
+  done
   if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
   dest=$cache/$name-$version
   if [ -f "$dest/.complete" ]; then echo "build-tools: $name $version cached"; continue; fi
@@ -31,13 +36,13 @@ while read -r name version how module pkgs; do
   case "$how" in
     install)
       for p in $pkgs; do
-        GOBIN=$dest/bin nice -n 10 go install -trimpath "$module/${p#./}@$version" >>"$log" 2>&1 || ok=0
+        env "${settings[@]}" GOBIN="$dest/bin" nice -n 10 go install -trimpath "$module/${p#./}@$version" >>"$log" 2>&1 || ok=0
       done ;;
     build)
-      dir=$(go mod download -json "$module@$version" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+      dir=$(env "${settings[@]}" go mod download -json "$module@$version" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
       if [ -z "$dir" ]; then ok=0; else
         for p in $pkgs; do
-          (cd "$dir" && nice -n 10 go build -trimpath -o "$dest/bin/" "$p") >>"$log" 2>&1 || ok=0
+          (cd "$dir" && env "${settings[@]}" nice -n 10 go build -trimpath -o "$dest/bin/" "$p") >>"$log" 2>&1 || ok=0
         done
       fi ;;
     *) echo "build-tools: $name: unknown method '$how'" >>"$log"; ok=0 ;;

@@ -11,12 +11,11 @@
  *   value replaces the instance (its user data changes).
  * - `data.tailscale_device.<name>` finds the node by hostname once the instance exists (it waits
  *   while the node installs Tailscale and joins), and `tailscale_device_authorization.<name>` holds
- *   its ID. That resource is replaced whenever the instance is (replace_triggered_by its id), and the
- *   tailscale provider deletes the device when the resource is destroyed. Terraform destroys a
- *   resource's dependents before the resource itself, and the instance keeps its default
- *   destroy-then-create order, so the sequence of a replacement is: old device deleted from the
- *   tailnet, old instance destroyed, new instance created, new node joins under the same name.
- *   `terraform destroy` removes the device from the tailnet the same way.
+ *   its ID. That resource is replaced whenever the instance is (replace_triggered_by its id), before
+ *   the old instance is destroyed. BUT at the pinned provider (v0.29.2) destroying it deletes nothing
+ *   (its Delete is a no-op), so the old device keeps the name and the replacement joins as
+ *   `<name>-1` (shown in the lab tailnet, docs/lab.md). The old device must be deleted by hand until
+ *   this construct deletes it itself.
  *
  * The lookup must find this node and no other. At tailscale/terraform-provider-tailscale v0.29.2
  * (tailscale/data_source_device.go, Read) `data.tailscale_device` lists the devices whose hostname
@@ -68,7 +67,7 @@ export class NodeSuccession extends Construct {
   public device?: DataTailscaleDevice;
   /** Every device with the hostname, checked to be exactly this node (set by `follow`). */
   public devices?: DataTailscaleDevices;
-  /** Owns the device: replacing or destroying it deletes the device from the tailnet (set by `follow`). */
+  /** Holds the device ID (set by `follow`). Destroying it does NOT delete the device at provider v0.29.2. */
   public authorization?: DeviceAuthorization;
   private readonly props: NodeSuccessionProps;
 

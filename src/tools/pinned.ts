@@ -12,6 +12,8 @@ export interface PinnedTool {
   readonly how: string;
   readonly module: string;
   readonly packages: readonly string[];
+  /** Trailing KEY=value words: settings for the build (e.g. GOTOOLCHAIN). */
+  readonly settings: Readonly<Record<string, string>>;
 }
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -22,8 +24,11 @@ export function pinnedTools(listFile = path.join(ROOT, "scripts", "tools.txt")):
   for (const raw of readFileSync(listFile, "utf8").split("\n")) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
-    const [name, version, how, module, ...packages] = line.split(/\s+/);
-    out.push({ name, version, how, module, packages });
+    const [name, version, how, module, ...rest] = line.split(/\s+/);
+    const isSetting = (w: string) => /^[A-Z][A-Z0-9_]*=/.test(w);
+    const packages = rest.filter((w) => !isSetting(w));
+    const settings = Object.fromEntries(rest.filter(isSetting).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]));
+    out.push({ name, version, how, module, packages, settings });
   }
   return out;
 }

@@ -10,9 +10,10 @@
  * answered by a two-line stub that prints the host's WireGuard address.
  */
 import { spawnSync } from "child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { dirname, join } from "path";
 import { LabDaemon, NetnsLab, labToolsUnavailable, pidAlive, serviceCommand } from "../../rehearsal/netns-lab";
+import { CONTROL_HOSTNAME, CONTROL_IP, JoinResult, TailnetLab, TailnetLabNode } from "../../rehearsal/tailnet-lab";
 import { EPMD_UNIT, ErlangPaths, NODE_UNIT, erlangNodeFiles } from "./render";
 
 /** Why an Erlang lab cannot run here, or null. */
@@ -99,42 +100,103 @@ export async function createErlangLab(props: CreateErlangLabProps): Promise<Erla
     }
     for (const h of base) lab.hosts(h.netns, names);
 
-    // The lab directory must be traversable by the unprivileged user; each host's home is its own.
-    chmodSync(lab.dir, 0o711);
-    const members = base.map((h) => `${nodeName}@${h.host}`);
-    const hosts: ErlangLabHost[] = base.map((h, i) => {
-      const dir = join(lab.dir, `host${h.index}`);
-      const paths: ErlangPaths = { configDir: join(dir, "etc"), home: join(dir, "home"), launcher: join(dir, "bin", "launch"), unitDir: join(dir, "units") };
-      const bin = join(dir, "bin");
-      for (const d of [dir, paths.configDir, paths.unitDir, bin]) {
-        mkdirSync(d, { recursive: true });
-        chmodSync(d, 0o755);
-      }
-      mkdirSync(paths.home, { mode: 0o700 });
-      chownSync(paths.home, LAB_USER.uid, LAB_USER.gid);
-      const files = erlangNodeFiles({
-        node: members[i],
-        members,
-        cookie: props.cookie,
-        syncTimeoutMs: props.syncTimeoutMs,
-        distPorts: props.distPorts,
-        paths,
-      });
-      for (const f of files) writeRendered(f.path, f.content, f.mode, f.owner);
-      const wgInterface = mesh.interfaces[i];
+    const hosts = writeHostFiles(lab, props, base, nodeName, (i) => mesh.interfaces[i], (bin, i) =>
       // Stands in for `tailscale ip -4`: the host's WireGuard address, read from the interface.
       writeRendered(
         join(bin, "tailscale"),
-        `#!/bin/sh\n# lab stand-in: tailscale ip -4 → the WireGuard interface's address\n[ "$1 $2" = "ip -4" ] || exit 2\nip -4 -o addr show dev ${wgInterface} | awk '{ split($4, a, "/"); print a[1] }'\n`,
+        `#!/bin/sh\n# lab stand-in: tailscale ip -4 → the WireGuard interface's address\n[ "$1 $2" = "ip -4" ] || exit 2\nip -4 -o addr show dev ${mesh.interfaces[i]} | awk '{ split($4, a, "/"); print a[1] }'\n`,
         "0755",
-      );
-      return { ...h, node: members[i], wgInterface, dir, paths, bin };
-    });
-    return { lab, hosts, members, cookie: props.cookie, wireguard: mesh.daemons };
+      ),
+    );
+    return { lab, hosts, members: hosts.map((h) => h.node), cookie: props.cookie, wireguard: mesh.daemons };
   } catch (e) {
     await lab.destroy();
     throw e;
   }
+}
+
+interface BaseHost {
+  readonly index: number;
+  readonly netns: string;
+  readonly publicIp: string;
+  readonly tailnetIp: string;
+  readonly host: string;
+  readonly publicName: string;
+}
+
+/** Writes every host's rendered files (directories moved into the lab) and its `tailscale`. */
+function writeHostFiles(
+  lab: NetnsLab,
+  props: CreateErlangLabProps,
+  base: readonly BaseHost[],
+  nodeName: string,
+  iface: (i: number) => string,
+  writeTailscale: (bin: string, i: number) => void,
+): ErlangLabHost[] {
+  // The lab directory must be traversable by the unprivileged user; each host's home is its own.
+  chmodSync(lab.dir, 0o711);
+  const members = base.map((h) => `${nodeName}@${h.host}`);
+  return base.map((h, i) => {
+    const dir = join(lab.dir, `host${h.index}`);
+    const paths: ErlangPaths = { configDir: join(dir, "etc"), home: join(dir, "home"), launcher: join(dir, "bin", "launch"), unitDir: join(dir, "units") };
+    const bin = join(dir, "bin");
+    for (const d of [dir, paths.configDir, paths.unitDir, bin]) {
+      mkdirSync(d, { recursive: true });
+      chmodSync(d, 0o755);
+    }
+    mkdirSync(paths.home, { mode: 0o700 });
+    chownSync(paths.home, LAB_USER.uid, LAB_USER.gid);
+    const files = erlangNodeFiles({
+      node: members[i],
+      members,
+      cookie: props.cookie,
+      syncTimeoutMs: props.syncTimeoutMs,
+      distPorts: props.distPorts,
+      paths,
+    });
+    for (const f of files) writeRendered(f.path, f.content, f.mode, f.owner);
+    writeTailscale(bin, i);
+    return { ...h, node: members[i], wgInterface: iface(i), dir, paths, bin };
+  });
+}
+
+/**
+ * The same cluster on the lab tailnet (src/rehearsal/tailnet-lab.ts): each host is a lab node that
+ * joined with `joinScript(hostname)` (a rendered bootstrap), its tailnet address is the one
+ * headscale gave it, and `tailscale ip -4` is the real client (through the node's wrapper). Names
+ * resolve to tailnet addresses through /etc/netns/<ns>/hosts, standing in for MagicDNS.
+ */
+export async function createErlangLabOnTailnet(
+  tailnet: TailnetLab,
+  props: Omit<CreateErlangLabProps, "prefix" | "subnet"> & { readonly joinScript: (hostname: string) => string },
+): Promise<ErlangLab & { readonly joins: readonly JoinResult[] }> {
+  const n = props.hosts ?? 3;
+  const nodeName = props.nodeName ?? "erlang";
+  const nodes: TailnetLabNode[] = [];
+  for (let i = 1; i <= n; i++) nodes.push(await tailnet.addNode(`e${i}`));
+  const joins = await Promise.all(nodes.map((node, i) => tailnet.join(node, props.joinScript(`erl-lab-${i + 1}`))));
+  joins.forEach((j, i) => {
+    if (j.status !== 0) throw new Error(`erl-lab-${i + 1} did not join: ${j.output.slice(-600)}`);
+  });
+  const base: BaseHost[] = nodes.map((node, i) => {
+    const ip = tailnet.status(node)?.Self.TailscaleIPs.find((a) => a.includes("."));
+    if (!ip) throw new Error(`erl-lab-${i + 1} has no tailnet IPv4`);
+    return { index: i + 1, netns: node.ns, publicIp: node.ip, tailnetIp: ip, host: `erl-lab-${i + 1}`, publicName: `pub-${i + 1}` };
+  });
+  const names: Record<string, string> = { [CONTROL_HOSTNAME]: CONTROL_IP };
+  for (const h of base) {
+    names[h.host] = h.tailnetIp;
+    names[h.publicName] = h.publicIp;
+  }
+  for (const h of base) tailnet.net.hosts(h.netns, names);
+  // The service account runs `tailscale ip -4`: a copy of the CLI it may execute (the cache may sit
+  // in root's home), talking to the node's tailscaled.
+  const hosts = writeHostFiles(tailnet.net, { ...props, prefix: tailnet.props.prefix }, base, nodeName, () => "tailscale0", (bin, i) => {
+    copyFileSync(tailnet.programs.tailscale, join(bin, "tailscale.bin"));
+    chmodSync(join(bin, "tailscale.bin"), 0o755);
+    writeRendered(join(bin, "tailscale"), `#!/bin/sh\nexec '${join(bin, "tailscale.bin")}' --socket='${nodes[i].socket}' "$@"\n`, "0755");
+  });
+  return { lab: tailnet.net, hosts, members: hosts.map((h) => h.node), cookie: props.cookie, wireguard: [], joins };
 }
 
 /** Writes a rendered file as the bootstrap would (a newline added when missing); the service account is LAB_USER. */
