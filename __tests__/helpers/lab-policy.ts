@@ -14,8 +14,8 @@ export function composedAppPolicy(): PolicyObject {
 
 /** The same policy without the base's allow-all grant (a locked-down tailnet). */
 export function withoutAllowAll(p: PolicyObject): PolicyObject {
-  const allowAll = (g: { src: readonly string[]; dst: readonly string[]; ip: readonly string[] }) =>
-    g.src.length === 1 && g.src[0] === "*" && g.dst.length === 1 && g.dst[0] === "*" && g.ip.length === 1 && g.ip[0] === "*";
+  const allowAll = (g: { src: readonly string[]; dst: readonly string[]; ip?: readonly string[] }) =>
+    g.src.length === 1 && g.src[0] === "*" && g.dst.length === 1 && g.dst[0] === "*" && g.ip?.length === 1 && g.ip[0] === "*";
   const grants = (p.grants ?? []).filter((g) => !allowAll(g));
   if (grants.length === (p.grants ?? []).length) throw new Error("the policy has no allow-all grant to remove");
   return { ...p, grants };
