@@ -36,7 +36,7 @@ import { runProbe } from "../src/probe/runner";
 import { NetnsTransport } from "../src/probe/transport";
 import { MeshNode } from "../src/probe/types";
 import { composedAppPolicy, withoutAllowAll } from "./helpers/lab-policy";
-import { synthMesh } from "./helpers/mesh";
+import { nodeScriptTemplate, synthMesh } from "./helpers/mesh";
 
 const reason = tailnetLabUnavailable([["iperf3", ["--version"]], ["nc", ["-h"]]]);
 if (reason) console.warn(`SKIPPED tailnet lab mesh rehearsal: ${reason}`);
@@ -54,8 +54,12 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   const doc = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"] });
   const instance = doc.resource.linode_instance.node;
   const keyResource = doc.resource.tailscale_tailnet_key.node;
-  const template: string = instance.provisioner[0]["remote-exec"].inline[2];
-  const forEach = instance.for_each as Record<string, { hostname: string }>;
+  // The script is one local; each node's copy is that text with its hostname and key put in.
+  const template = nodeScriptTemplate(doc, instance.provisioner[0]["remote-exec"].inline[2]);
+  const nodeRegions = doc.locals.node_regions as Record<string, string>;
+  const hostnameOf = (name: string) => evaluateTemplate(instance.label, { "each.key": name });
+  const forEach = Object.fromEntries(Object.keys(nodeRegions).map((name) => [name, { hostname: hostnameOf(name) }]));
+  const scriptFor = (name: string, key: string) => evaluateTemplate(template, { "each.key": name, "local.node_auth_keys[each.key]": key });
   // Four of the mesh's own nodes (the first four of its for_each map).
   const picked = Object.entries(forEach).slice(0, 4);
   const policy = composedAppPolicy();
@@ -70,10 +74,10 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     // All four tailscaled start together, then the four rendered joins run together, as on apply.
     for (const [i] of picked.entries()) nodes.push(await lab.addNode(`n${i + 1}`));
     const adminId = String(lab.headscaleJson<{ id: string; name: string }[]>(["users", "list"]).find((u) => u.name === "lab-admin")!.id);
-    const scripts = picked.map(([, v]) => {
+    const scripts = picked.map(([name]) => {
       // The stack's managed key: tailscale_tailnet_key's properties, minted by headscale.
       const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
-      let s = evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": key.key });
+      let s = scriptFor(name, key.key);
       if (BREAK === "drop-advertise-tags") s = s.replace(/ '--advertise-tags=[^']*'/, "");
       return s;
     });
@@ -144,7 +148,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     lab.net.exec(from.ns, "nc", ["-z", "-w", "2", ip, String(port)], { timeoutMs: 5000 }).status === 0;
 
   test("iperf3, run as the rendered unit says, answers on the tailnet address from tag:mesh only as the policy grants", async () => {
-    const script = evaluateTemplate(template, { "each.value.hostname": picked[0][1].hostname, "tailscale_tailnet_key.node[each.key].key": "unused" });
+    const script = scriptFor(picked[0][0], "unused");
     const unit = renderedFile(script, IPERF3_UNIT_PATH);
     const cmd = unitShellCommand(unit, { "/usr/bin/tailscale": `${nodes[0].binDir}/tailscale` });
     const server = lab.net.spawn(nodes[0].ns, "iperf3-n1", ["/bin/sh", "-c", cmd], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
@@ -252,7 +256,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     const node = nodes[3];
     const script = () => {
       const k = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry });
-      return evaluateTemplate(template, { "each.value.hostname": v.hostname, "tailscale_tailnet_key.node[each.key].key": k.key });
+      return scriptFor(key, k.key);
     };
     const devices = () => lab.headscaleNodes().filter((n) => n.name === v.hostname || n.given_name.startsWith(v.hostname));
     // 1. As at the pinned provider: destroying tailscale_device_authorization deletes nothing, so the
