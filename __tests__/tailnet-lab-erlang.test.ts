@@ -25,10 +25,12 @@ const list = (ns: readonly string[]) => `[${ns.map((n) => `'${n}'`).join(",")}]`
 
 maybe("erlang cluster on the lab tailnet (real tailscaled + headscale)", () => {
   const started = Date.now();
-  const tailnet = new TailnetLab({ prefix: `te${process.pid % 1000}`, policy: composedAppPolicy() });
+  // Made in beforeAll: a skipped describe still runs its body, and the lab needs the programs.
+  let tailnet!: TailnetLab;
   let e: ErlangLab;
 
   beforeAll(async () => {
+    tailnet = new TailnetLab({ prefix: `te${process.pid % 1000}`, policy: composedAppPolicy() });
     await tailnet.start();
     e = await createErlangLabOnTailnet(tailnet, {
       cookie: COOKIE,
@@ -48,6 +50,7 @@ maybe("erlang cluster on the lab tailnet (real tailscaled + headscale)", () => {
 
   afterAll(async () => {
     if (e) await stopErlang(e);
+    if (!tailnet) return;
     tailnet.destroy();
     expect(tailnet.net.leftovers()).toEqual([]);
     console.log(`tailnet lab erlang: wall ${((Date.now() - started) / 1000).toFixed(1)} s`);

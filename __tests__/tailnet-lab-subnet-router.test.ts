@@ -47,7 +47,8 @@ maybe("Linode subnet router through the lab tailnet (real tailscaled + headscale
   if (BREAK === "drop-auto-approver") {
     for (const r of plan.advertiseRoutes) delete composed.autoApprovers!.routes![r];
   }
-  const lab = new TailnetLab({ prefix: `ts${process.pid % 1000}`, policy: composed });
+  // Made in beforeAll: a skipped describe still runs its body, and the lab needs the programs.
+  let lab!: TailnetLab;
   let router: TailnetLabNode;
   let client: TailnetLabNode;
   let hostNs = "";
@@ -58,6 +59,7 @@ maybe("Linode subnet router through the lab tailnet (real tailscaled + headscale
   const routerNode = () => lab.headscaleNodes().find((n) => n.given_name === plan.hostname);
 
   beforeAll(async () => {
+    lab = new TailnetLab({ prefix: `ts${process.pid % 1000}`, policy: composed });
     await lab.start();
     // The private network: the router's second interface and the target host.
     hostNs = lab.net.namespace("hst");
@@ -101,6 +103,7 @@ maybe("Linode subnet router through the lab tailnet (real tailscaled + headscale
   }, 120_000);
 
   afterAll(() => {
+    if (!lab) return;
     lab.destroy();
     expect(lab.net.leftovers()).toEqual([]);
     console.log(`tailnet lab subnet router: wall ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -3,8 +3,8 @@
  * Tailscale nodes (tailscaled on TUN), each in a network namespace the lab creates, on one bridge.
  *
  *   <prefix>sw   the "internet": a bridge, nothing else
- *   <prefix>ctl  headscale on https://control.lab (100.115.92.1:443, self-signed TLS), DERP on the
- *                same port, STUN on UDP 3478
+ *   <prefix>ctl  headscale on https://100.115.92.1 (self-signed TLS), DERP on the same port, STUN
+ *                on UDP 3478
  *   <prefix><n>  one per node: tailscaled with its own state dir and socket, tailscale0 on TUN
  *
  * The underlay is 100.115.92.0/24, inside the ChromeOS VM range 100.115.92.0/23 that Tailscale
@@ -16,9 +16,10 @@
  *
  * Nothing can reach Tailscale's servers: no namespace has a route out, the DERP map is the embedded
  * region only (no default regions, no map URL), tailscaled runs with --no-logs-no-support and
- * TS_NO_LOGS_NO_SUPPORT, the login server is the lab's, and headscale's update check and logtail
- * are off. Each node namespace sees its own /etc/hosts and /etc/resolv.conf (/etc/netns/<ns>/), so
- * nothing tailscaled writes there reaches the machine's.
+ * TS_NO_LOGS_NO_SUPPORT, the login server is the lab's (by address: see CONTROL_URL), and
+ * headscale's update check and logtail are off; tailscaleServerAttempts() lets a test check that no
+ * node tried anyway. Nodes take no DNS from the tailnet (--accept-dns=false) and each node
+ * namespace sees its own /etc/hosts and /etc/resolv.conf (/etc/netns/<ns>/).
  *
  * Joining runs the node's rendered bootstrap: its `tailscale up` step with the rendered flags, the
  * key written and removed as rendered; see bootstrapJoinScript for what the lab substitutes.
