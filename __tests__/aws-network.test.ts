@@ -4,7 +4,9 @@
  * its own (CKV2_AWS_11), with the flowLogs option's defaults, overrides and refusals. The scanner's
  * verdict on the real stacks is in plan-engines.test.ts.
  */
-import { Testing } from "cdktf";
+import { Testing, TerraformStack } from "cdktf";
+import { AwsNetwork } from "../src/aws/network";
+import { awsRegionCodes } from "../src/catalog/aws-regions";
 import { SiteToSiteStack, SiteToSiteStackProps } from "../src/systems/site-to-site/site-to-site-stack";
 import { AwsSubnetRouterStack, AwsSubnetRouterStackProps } from "../src/systems/subnet-router/aws-subnet-router-stack";
 import { validationMessage } from "../src/validation/report";
@@ -67,13 +69,22 @@ describe("VPC flow logs", () => {
     expect(r.aws_cloudwatch_log_group.vpc_flow_logs).toMatchObject({ name: "/aws/vpc-flow-logs/vpc-subnet-router", retention_in_days: 365 });
     expect(r.aws_cloudwatch_log_group.vpc_flow_logs.kms_key_id).toBeUndefined();
     const role = r.aws_iam_role.vpc_flow_logs;
-    expect(role.name).toBe("vpc-subnet-router-flow-logs-ap-northeast-1");
+    expect(role.name).toBe("vpc-subnet-router-flowlogs-ap-northeast-1");
     expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     const policy = JSON.parse(r.aws_iam_role_policy.vpc_flow_logs.policy as string);
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0].Resource).toEqual(["${aws_cloudwatch_log_group.vpc_flow_logs.arn}", "${aws_cloudwatch_log_group.vpc_flow_logs.arn}:*"]);
     for (const a of policy.Statement[0].Action as string[]) expect(a).toMatch(/^logs:(CreateLogStream|PutLogEvents|Describe\w+)$/);
     expect(r.aws_iam_role_policy.vpc_flow_logs.role).toBe("${aws_iam_role.vpc_flow_logs.name}");
+  });
+
+  test("the role's name fits IAM's 64 characters for the longest network name in the longest region code", () => {
+    const longest = awsRegionCodes().sort((a, b) => b.length - a.length || a.localeCompare(b))[0];
+    const net = new AwsNetwork(new TerraformStack(Testing.app(), "t"), "n", { name: "n".repeat(40), region: longest, cidr: "10.0.0.0/16" });
+    expect(net.flowLogRole!.name).toBeDefined();
+    const synthed = JSON.parse(Testing.synth(net.node.scope as TerraformStack)).resource.aws_iam_role.vpc_flow_logs.name as string;
+    expect(synthed).toBe(`${"n".repeat(40)}-flowlogs-${longest}`);
+    expect(synthed.length).toBeLessThanOrEqual(64);
   });
 
   test("options reach the resources", () => {

@@ -90,10 +90,6 @@ const cases: Record<string, [() => unknown, RegExp]> = {
   "aws-log-group-retention": [awsRouter({ flowLogs: { retentionInDays: 10 } }), /^flowLogs\.retentionInDays: 10 is not a CloudWatch Logs retention period: one of 0, 1, 3, 5, 7, 14, 30/],
   "aws-flow-log-aggregation": [s2s({ aws: { flowLogs: { maxAggregationInterval: 300 } } }), /^aws\.flowLogs\.maxAggregationInterval: 300 must be 60 or 600 \(seconds\)/],
   "aws-flow-log-traffic-type": [awsRouter({ flowLogs: { trafficType: "all" as never } }), /^flowLogs\.trafficType: "all" is not one of "ACCEPT", "ALL", "REJECT"\. Did you mean "ALL"/],
-  "aws-flow-log-role-name": [
-    awsRouter({ hostname: "r".repeat(40), region: "ap-southeast-4" }),
-    /^hostname \(the name of the router's AWS resources\): "r{40}" makes the flow-log role name "r{40}-flow-logs-ap-southeast-4" 65 characters; IAM allows 64: shorten it, or set flowLogs: false/,
-  ],
   "aws-log-group-kms-key": [awsRouter({ flowLogs: { kmsKeyArn: "alias/logs" } }), /^flowLogs\.kmsKeyArn: "alias\/logs" is not a KMS key ARN such as arn:aws:kms:/],
   "aws-sg-rule-description": [sg({ ingress: [rule({ description: "the router's address" })] }), /^ingress\[0\]\.description: "the router's address" is not a security group rule description EC2 accepts .*"'" is not allowed/],
   "aws-sg-rule-ports": [sg({ ingress: [rule({ protocol: "icmp", fromPort: 256, toPort: 0 })] }), /^ingress\[0\]\.fromPort: 256 must be a whole number from -1 to 255/],

@@ -128,11 +128,9 @@ export class AwsNetwork extends Construct {
     requireUnique("subnet names", all.map((s) => s.name));
     requireNoOverlap(all.map((s) => ({ field: `${s.field}.cidr`, cidr: s.cidr })));
     const flow = props.flowLogs === false ? undefined : flowLogSettings(f.flowLogs, props.flowLogs ?? {});
-    // IAM names are account-wide, so the region is part of the role's name.
-    const flowRoleName = `${props.name}-flow-logs-${props.region}`;
-    if (flow && flowRoleName.length > 64) {
-      fail(f.name, `${JSON.stringify(props.name)} makes the flow-log role name ${JSON.stringify(flowRoleName)} ${flowRoleName.length} characters; IAM allows 64: shorten it, or set ${f.flowLogs}: false`);
-    }
+    // IAM names are account-wide, so the region is part of the role's name: at most 40 + 10 + 14
+    // (the longest region code) = 64 characters, IAM's limit.
+    const flowRoleName = `${props.name}-flowlogs-${props.region}`;
 
     const tag = (suffix: string) => ({ Name: `${props.name}-${suffix}` });
     const rn = props.resourceName ?? "vpc";
