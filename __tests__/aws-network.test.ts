@@ -76,6 +76,7 @@ describe("VPC flow logs", () => {
     expect(policy.Statement[0].Resource).toEqual(["${aws_cloudwatch_log_group.vpc_flow_logs.arn}", "${aws_cloudwatch_log_group.vpc_flow_logs.arn}:*"]);
     for (const a of policy.Statement[0].Action as string[]) expect(a).toMatch(/^logs:(CreateLogStream|PutLogEvents|Describe\w+)$/);
     expect(r.aws_iam_role_policy.vpc_flow_logs.role).toBe("${aws_iam_role.vpc_flow_logs.name}");
+    expect(flow.depends_on).toEqual(["aws_iam_role_policy.vpc_flow_logs"]);
   });
 
   test("the role's name fits IAM's 64 characters for the longest network name in the longest region code", () => {

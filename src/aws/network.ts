@@ -24,12 +24,12 @@ import { Vpc } from "../../.gen/providers/aws/vpc";
 import {
   fail,
   requireAwsAvailabilityZone,
-  requireIntegerInRange,
-  requireOneOf,
   requireAwsRegion,
   requireCidrInside,
+  requireIntegerInRange,
   requireIpv4Cidr,
   requireNoOverlap,
+  requireOneOf,
   requirePrefixLength,
   requireUnique,
 } from "../validation";
@@ -161,7 +161,7 @@ export class AwsNetwork extends Construct {
       });
       this.flowLogRole.overrideLogicalId(`${rn}_flow_logs`);
       const group = this.flowLogGroup.arn;
-      new IamRolePolicy(this, "flow-log-policy", {
+      const delivery = new IamRolePolicy(this, "flow-log-policy", {
         name: "deliver-to-own-log-group",
         role: this.flowLogRole.name,
         // Only this group and its streams: the service creates streams and writes records.
@@ -175,7 +175,8 @@ export class AwsNetwork extends Construct {
             },
           ],
         }),
-      }).overrideLogicalId(`${rn}_flow_logs`);
+      });
+      delivery.overrideLogicalId(`${rn}_flow_logs`);
       this.flowLog = new FlowLog(this, "flow-log", {
         vpcId: this.vpc.id,
         trafficType: flow.trafficType,
@@ -184,6 +185,8 @@ export class AwsNetwork extends Construct {
         logDestination: group,
         iamRoleArn: this.flowLogRole.arn,
         tags: tag("flow-logs"),
+        // The role's ARN alone would let Terraform create the flow log before the role may write.
+        dependsOn: [delivery],
       });
       this.flowLog.overrideLogicalId(rn);
     }
