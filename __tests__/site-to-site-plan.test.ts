@@ -64,7 +64,8 @@ describeTf("site-to-site, planned offline", () => {
       const changes = (p.plan.resource_changes ?? []).filter((c) => c.mode !== "data");
       expect(changes.filter((c) => c.change.actions.join() !== "create")).toEqual([]);
       expect([...new Set(changes.map((c) => c.type))].sort()).toEqual([
-        "aws_customer_gateway", "aws_instance", "aws_route_table", "aws_route_table_association", "aws_security_group", "aws_subnet", "aws_vpc",
+        "aws_cloudwatch_log_group", "aws_customer_gateway", "aws_default_security_group", "aws_flow_log", "aws_iam_role", "aws_iam_role_policy",
+        "aws_instance", "aws_route_table", "aws_route_table_association", "aws_security_group", "aws_subnet", "aws_vpc",
         "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule", "aws_vpn_connection", "aws_vpn_gateway", "aws_vpn_gateway_attachment",
         "aws_vpn_gateway_route_propagation", "linode_firewall", "linode_instance", "null_resource", "random_password",
       ]);

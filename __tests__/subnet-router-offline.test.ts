@@ -58,7 +58,8 @@ describeTf("subnet routers, planned offline", () => {
       expect(types).toEqual(
         stack === "subnet-router-aws"
           ? [
-              "aws_iam_instance_profile", "aws_iam_role", "aws_iam_role_policy_attachment", "aws_instance", "aws_internet_gateway", "aws_route",
+              "aws_cloudwatch_log_group", "aws_default_security_group", "aws_flow_log",
+              "aws_iam_instance_profile", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_instance", "aws_internet_gateway", "aws_route",
               "aws_route_table", "aws_route_table_association", "aws_security_group", "aws_subnet", "aws_vpc", "aws_vpc_security_group_egress_rule",
               "aws_vpc_security_group_ingress_rule", "null_resource", "tailscale_device_authorization", "tailscale_tailnet_key",
             ]

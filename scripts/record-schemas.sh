@@ -47,7 +47,7 @@ for meta in "$schemas"/*.meta.json; do
        provider_schemas: {($a): (.provider_schemas[$a]
          | reduce ("resource_schemas", "data_source_schemas") as $kind (.;
              if .[$kind] then .[$kind] |= with_entries(select(.key as $k | ($old[$kind] // {}) | has($k))) else . end))}}
-    | walk(if type == "object" then with_entries(select(.key != "description" or (.value | type) != "string")) else . end)
+    | walk(if type == "object" and has("description_kind") then del(.description) else . end)
   ' "$work/all.json" >"$work/$name.json"
   mv "$work/$name.json" "$current"
   echo "record-schemas: $current from $address"

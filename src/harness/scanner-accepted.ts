@@ -12,9 +12,11 @@
  * resource/aws/EC2EBSOptimized.py (`ebs_optimized` true), CKV2_AWS_41
  * graph_checks/aws/EC2InstanceHasIAMRoleAttached.json (`iam_instance_profile` exists).
  *
- * Not accepted, so they stay visible in plan.md: CKV2_AWS_11 (VPC flow logs) and CKV2_AWS_12 (the
- * VPC's default security group restricts all traffic). Both are worth fixing; both need resources
- * (`aws_flow_log`, `aws_default_security_group`) that schemas/aws.json has not recorded yet.
+ * CKV_AWS_158 resource/aws/CloudWatchLogGroupKMSKey.py (`kms_key_id` set).
+ *
+ * Fixed rather than accepted: CKV2_AWS_11 (VPC flow logs) and CKV2_AWS_12 (the VPC's default security
+ * group restricts all traffic), both by src/aws/network.ts (graph_checks/aws/VPCHasFlowLog.json,
+ * VPCHasRestrictedSG.json).
  */
 export interface AcceptedFinding {
   /** Checkov check id. */
@@ -68,5 +70,11 @@ export const ACCEPTED_FINDINGS: readonly AcceptedFinding[] = [
     check: "CKV2_AWS_41",
     where: { "subnet-router-aws": ["aws_instance.target"], "site-to-site": ["aws_instance.test_host"] },
     reason: "the private target and the VPN test host call no AWS API: without an instance profile they hold no AWS credentials at all (the router has one, for SSM only)",
+  },
+  {
+    check: "CKV_AWS_158",
+    where: { "subnet-router-aws": ["aws_cloudwatch_log_group.vpc_flow_logs"], "site-to-site": ["aws_cloudwatch_log_group.vpc_flow_logs"] },
+    reason:
+      "CloudWatch Logs encrypts every log group at rest with keys it manages; a customer-managed KMS key costs a monthly fee plus requests, needs a key policy that lets the logs service use it, and is only scheduled for deletion (7-30 days) on destroy. Whose key and which policy is the user's decision: `flowLogs.kmsKeyArn` takes one, and with it the check passes",
   },
 ];

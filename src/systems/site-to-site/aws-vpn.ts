@@ -57,7 +57,8 @@ export class AwsVpnSide extends Construct {
         cidr: aws.vpcCidr,
         availabilityZone: aws.availabilityZone,
         privateSubnets: [{ name: "private", cidr: aws.subnetCidr }],
-        fields: { cidr: "aws.vpcCidr", privateSubnets: "aws.subnetCidr" },
+        flowLogs: aws.flowLogs,
+        fields: { cidr: "aws.vpcCidr", privateSubnets: "aws.subnetCidr", flowLogs: "aws.flowLogs" },
       });
       this.vpcId = this.network.vpc.id;
       routeTableIds = [this.network.privateRouteTable!.id];

@@ -38,6 +38,7 @@ import {
   requireUnique,
 } from "../../validation";
 import { requireVlanLabel } from "../../linode/vpc";
+import type { AwsFlowLogsOptions } from "../../aws/network";
 
 // ---------------------------------------------------------------------------------------------
 // IPsec proposals: what strongSwan calls them and what AWS's tunnel options call them.
@@ -119,6 +120,8 @@ export interface AwsSideOptions {
   readonly testHost?: boolean | { readonly address?: string; readonly instanceType?: string };
   /** Amazon-side ASN of the VPN gateway. @default 64512 (AWS's default) */
   readonly amazonSideAsn?: number;
+  /** The new VPC's flow logs into CloudWatch Logs (ALL traffic, kept 365 days); `false` for none. @default on (new VPC only) */
+  readonly flowLogs?: AwsFlowLogsOptions | false;
 }
 
 export interface SiteToSiteOptions {
@@ -209,7 +212,7 @@ export interface IpsecPlan {
 }
 
 export type AwsVpcPlan =
-  | { readonly mode: "new"; readonly vpcCidr: string; readonly subnetCidr: string; readonly availabilityZone: string }
+  | { readonly mode: "new"; readonly vpcCidr: string; readonly subnetCidr: string; readonly availabilityZone: string; readonly flowLogs?: AwsFlowLogsOptions | false }
   | { readonly mode: "existing"; readonly vpcId: string; readonly vpcCidr: string; readonly routeTableIds: readonly string[] };
 
 export interface SiteToSitePlan {
@@ -326,7 +329,7 @@ function planIpsec(o: IpsecOptions = {}): IpsecPlan {
 function planAwsVpc(o: AwsSideOptions, region: string): AwsVpcPlan {
   if (o.existingVpc) {
     const e = o.existingVpc;
-    for (const k of ["vpcCidr", "subnetCidr", "availabilityZone"] as const) {
+    for (const k of ["vpcCidr", "subnetCidr", "availabilityZone", "flowLogs"] as const) {
       if (o[k] !== undefined) fail(`aws.${k}`, "only applies to a new VPC; aws.existingVpc is set, so remove it");
     }
     if (typeof e.vpcId !== "string" || !/^vpc-[0-9a-f]{8,17}$/.test(e.vpcId)) fail("aws.existingVpc.vpcId", `${JSON.stringify(e.vpcId)} is not a VPC ID such as vpc-0123456789abcdef0`);
@@ -349,7 +352,7 @@ function planAwsVpc(o: AwsSideOptions, region: string): AwsVpcPlan {
   requireCidrInside("aws.subnetCidr", subnetCidr, vpcCidr, "aws.vpcCidr");
   const availabilityZone = o.availabilityZone ?? `${region}a`;
   requireAwsAvailabilityZone("aws.availabilityZone", availabilityZone, region);
-  return { mode: "new", vpcCidr, subnetCidr, availabilityZone };
+  return { mode: "new", vpcCidr, subnetCidr, availabilityZone, ...(o.flowLogs !== undefined ? { flowLogs: o.flowLogs } : {}) };
 }
 
 export function planSiteToSite(o: SiteToSiteOptions = {}): SiteToSitePlan {

@@ -22,6 +22,8 @@ export interface AwsSubnetRouterStackProps extends CommonStackProps, AwsSubnetRo
   readonly joinTimeout?: string;
   /** What a new Amazon Linux release does to the router. @default "ignore" */
   readonly imageUpdates?: AwsSubnetRouterProps["imageUpdates"];
+  /** VPC flow logs into CloudWatch Logs (ALL traffic, kept 365 days); `false` for none. @default on */
+  readonly flowLogs?: AwsSubnetRouterProps["flowLogs"];
 }
 
 /**
@@ -51,6 +53,7 @@ export class AwsSubnetRouterStack extends TerraformStack {
       tailscaleVersion: props.tailscaleVersion,
       joinTimeout: props.joinTimeout,
       imageUpdates: props.imageUpdates,
+      flowLogs: props.flowLogs,
     });
 
     const r = this.subnetRouter;

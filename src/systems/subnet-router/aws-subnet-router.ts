@@ -16,7 +16,7 @@ import { Construct } from "constructs";
 import { Instance } from "../../../.gen/providers/aws/instance";
 import { Route } from "../../../.gen/providers/aws/route";
 import { AmazonLinux2023Image } from "../../aws/amazon-linux";
-import { AwsNetwork } from "../../aws/network";
+import { AwsFlowLogsOptions, AwsNetwork } from "../../aws/network";
 import { RuledSecurityGroup, SecurityGroupRule } from "../../aws/security-group";
 import { SsmInstanceProfile } from "../../aws/ssm-instance-profile";
 import { requireUserDataFits } from "../../linode/tailscale-nodes";
@@ -48,6 +48,8 @@ export interface AwsSubnetRouterProps {
    * apply). "replace": the next apply after a release rebuilds the router on it. @default "ignore"
    */
   readonly imageUpdates?: "ignore" | "replace";
+  /** VPC flow logs of the router's VPC; `false` for none. @default on (AwsNetwork's defaults) */
+  readonly flowLogs?: AwsFlowLogsOptions | false;
 }
 
 const KEY_SLOT = "SUBNET_ROUTER_AUTH_KEY_SLOT";
@@ -84,6 +86,7 @@ export class AwsSubnetRouter extends Construct {
       availabilityZone: plan.availabilityZone,
       publicSubnets: [plan.publicSubnet],
       privateSubnets: plan.privateSubnets,
+      flowLogs: props.flowLogs,
       fields: { name: "hostname (the name of the router's AWS resources)", cidr: "vpcCidr", publicSubnets: "publicSubnet", privateSubnets: "privateSubnets" },
     });
     const vpcId = this.network.vpc.id;
