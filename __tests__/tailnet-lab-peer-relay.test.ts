@@ -33,8 +33,10 @@ const maybe = reason ? describe.skip : describe;
 const RELAY_REGION = "us-ord";
 const RELAY_CAP = "tailscale.com/cap/relay";
 /** How long a pair that must stay relayed is watched (it never goes direct), and the waits. */
-const HOLD_MS = Number(process.env.LAB_RELAY_HOLD_MS ?? 8000);
+const HOLD_MS = Number(process.env.LAB_RELAY_HOLD_MS ?? 6000);
 const WAIT_MS = 25_000;
+/** Drop/restore cycles between the endpoint-independent NATs (hole punching timed again). */
+const NAT_CYCLES = Number(process.env.LAB_NAT_CYCLES ?? 2);
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const secs = (ms: number) => (ms / 1000).toFixed(1);
@@ -152,12 +154,13 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
     }
   });
 
-  const eim: { toDirectMs: number | null } = { toDirectMs: null };
+  const eim: { before: string; toDirectMs: number | null; cycles: { toRelayMs: number; toDirectMs: number }[] } = { before: "", toDirectMs: null, cycles: [] };
   const rtt: Record<string, number> = {};
 
   test("no relay granted: endpoint-independent NATs end direct after hole punching; symmetric NATs stay on DERP", async () => {
     const { c, d, e, f } = nodes;
-    // First contact for both pairs: traffic starts now.
+    // First traffic for both pairs starts now (tailscaled may have found the path already).
+    eim.before = kind(c, d);
     const t1 = traffic(c, d);
     const t2 = traffic(e, f);
     try {
@@ -176,12 +179,32 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
       expect(tsPing(c, d).path?.kind).toBe("direct");
       rtt.direct = icmpRtt(c, d);
       expect(kind(c, d)).toBe("direct");
+      // Hole punching again, timed: UDP between the two NATs dropped on the switch until the pair is
+      // on DERP, then restored (the NATs' own mappings stay as they are).
+      const [natC, natD] = [nats.c, nats.d].map((n) => ({ name: n.ns, ip: n.publicIp }) as TailnetLabNode);
+      for (let i = 0; i < NAT_CYCLES; i++) {
+        lab.dropUdp(natC, natD);
+        try {
+          const toRelayMs = await timeTo(c, d, "relay");
+          expect(toRelayMs).not.toBeNull();
+          lab.restoreUdp(natC, natD);
+          const toDirectMs = await timeTo(c, d, "direct");
+          expect(toDirectMs).not.toBeNull();
+          eim.cycles.push({ toRelayMs: toRelayMs!, toDirectMs: toDirectMs! });
+        } finally {
+          lab.restoreUdp(natC, natD);
+        }
+      }
     } finally {
       await lab.net.stopAndWait(t1);
       await lab.net.stopAndWait(t2);
     }
-    figures.push(`  endpoint-independent NATs: first traffic → direct ${secs(eim.toDirectMs!)} s`);
-  }, 90_000);
+    figures.push(
+      `  endpoint-independent NATs: ${eim.before} before the first traffic, direct ${secs(eim.toDirectMs!)} s after it; ` +
+        `UDP between the NATs dropped → DERP ${eim.cycles.map((x) => secs(x.toRelayMs)).join(", ")} s, restored → direct ${eim.cycles.map((x) => secs(x.toDirectMs)).join(", ")} s ` +
+        `(median ${secs(median(eim.cycles.map((x) => x.toDirectMs)))})`,
+    );
+  }, 120_000);
 
   let derpProbe = "";
   test("the probe, before the grant: e → f through DERP, e → r direct", async () => {
