@@ -132,6 +132,8 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
   });
 
   test("every node joins from the rendered script; the relay node turns its relay server on, the others leave it off", async () => {
+    // The lab mints each key with what the stack's key expression gives that node.
+    expect(keyResource.tags).toBe(`\${compact(["tag:mesh", contains(["${RELAY_REGION}"], each.key) ? "tag:mesh-relay" : ""])}`);
     for (const [name, j] of Object.entries(joins)) {
       expect({ name, status: j.status, tail: j.output.slice(-400) }).toMatchObject({ status: 0 });
       const relay = name === "r";
