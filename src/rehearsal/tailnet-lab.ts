@@ -208,9 +208,10 @@ export function shellFunction(script: string, name: string): string {
  * Substituted: the key file and the settings stamp live in the lab folder (not /run, /var/lib);
  * `tailscale` is the node's wrapper (its socket; `--login-server` added to `up`). The install,
  * hostname, sysctl, iperf3 and systemd steps are not run here (the rehearsals run what they need
- * of them separately and say so).
+ * of them separately and say so). `steps`: the rendered steps to run, in order (e.g. also
+ * step_peer_relay, which the bootstrap runs after step_tailscale_up).
  */
-export function bootstrapJoinScript(rendered: string, sub: JoinSubstitutions): string {
+export function bootstrapJoinScript(rendered: string, sub: JoinSubstitutions, steps: readonly string[] = ["step_tailscale_up"]): string {
   const vars = rendered.split("\n").filter((l) => /^readonly [A-Z_]+=/.test(l));
   const replaced = vars.map((l) =>
     l.startsWith("readonly AUTH_KEY_FILE=") ? `readonly AUTH_KEY_FILE='${sub.authKeyFile}'` : l.startsWith("readonly TS_UP_STAMP=") ? `readonly TS_UP_STAMP='${sub.upStampFile}'` : l,
@@ -228,9 +229,9 @@ export function bootstrapJoinScript(rendered: string, sub: JoinSubstitutions): s
     ...replaced,
     "CHANGES=0",
     "",
-    ...JOIN_FUNCTIONS.map((f) => shellFunction(rendered, f)),
+    ...[...new Set([...JOIN_FUNCTIONS, ...steps])].map((f) => shellFunction(rendered, f)),
     "trap on_exit EXIT",
-    "step_tailscale_up",
+    ...steps,
     'log "$CHANGES changes"',
     "",
   ].join("\n");
@@ -390,11 +391,17 @@ export class TailnetLab {
    * (e.g. a router's second interface): a link appearing later makes tailscaled drop its control
    * connection mid-login.
    */
-  async addNode(name: string, setup?: (ns: string) => void): Promise<TailnetLabNode> {
+  async addNode(name: string, setup?: (ns: string) => void, attach?: (ns: string) => string): Promise<TailnetLabNode> {
     if (this.nodes.has(name)) throw new Error(`node ${name} exists`);
     const ns = this.net.namespace(name);
-    const ip = `${UNDERLAY_PREFIX}.${this.nextHost++}`;
-    this.plug(ns, ip);
+    // `attach` connects the namespace some other way (e.g. behind a NAT, src/rehearsal/lab-nat.ts)
+    // and returns the node's own address.
+    let ip: string;
+    if (attach) ip = attach(ns);
+    else {
+      ip = `${UNDERLAY_PREFIX}.${this.nextHost++}`;
+      this.plug(ns, ip);
+    }
     this.net.hosts(ns, { [CONTROL_HOSTNAME]: CONTROL_IP });
     writeFileSync(`/etc/netns/${ns}/resolv.conf`, "# lab namespace: no resolver\n");
     const dir = join(this.net.dir, name);
@@ -495,9 +502,9 @@ export class TailnetLab {
    * Runs the join step of `rendered` (a node bootstrap from the project's renderer) on `node`; the
    * key goes in exactly as rendered. Resolves when the script exits or `timeoutMs` passes.
    */
-  async join(node: TailnetLabNode, rendered: string, timeoutMs = 60_000): Promise<JoinResult> {
+  async join(node: TailnetLabNode, rendered: string, timeoutMs = 60_000, steps?: readonly string[]): Promise<JoinResult> {
     const dir = join(this.net.dir, node.name);
-    const script = bootstrapJoinScript(rendered, { binDir: node.binDir, authKeyFile: join(dir, "run", "tailscale-authkey"), upStampFile: join(dir, "tailscale-up.args") });
+    const script = bootstrapJoinScript(rendered, { binDir: node.binDir, authKeyFile: join(dir, "run", "tailscale-authkey"), upStampFile: join(dir, "tailscale-up.args") }, steps);
     const file = join(dir, "join.sh");
     writeFileSync(file, script, { mode: 0o700 });
     const d = this.net.spawn(node.ns, `join-${node.name}`, ["/bin/bash", file], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, log: join(dir, `join-${Date.now()}.log`) });
