@@ -31,11 +31,10 @@ import {
   unitShellCommand,
 } from "../src/rehearsal/tailnet-lab";
 import { parseTailscalePing } from "../src/probe/parse-tailscale";
-import { buildReport, renderMarkdown } from "../src/probe/report";
-import { runProbe } from "../src/probe/runner";
-import { NetnsTransport } from "../src/probe/transport";
+import { renderMarkdown } from "../src/probe/report";
 import { MeshNode } from "../src/probe/types";
 import { composedAppPolicy, withoutAllowAll } from "./helpers/lab-policy";
+import { probeFromFirst } from "./helpers/lab-probe";
 import { nodeScriptTemplate, synthMesh } from "./helpers/mesh";
 
 const reason = tailnetLabUnavailable([["iperf3", ["--version"]], ["nc", ["-h"]]]);
@@ -217,25 +216,13 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   }, 200_000);
 
   test("the probe, run against the lab, reads real tailscale status/ping and iperf3 and prints its table", async () => {
-    // The probe runs `tailscale` by name on each node; here that name is the node's wrapper.
-    const transport = new (class extends NetnsTransport {
-      netnsArgs(n: MeshNode, argv: readonly string[]): string[] {
-        const node = nodes.find((x) => x.ns === n.netns)!;
-        return super.netnsArgs(n, argv[0] === "tailscale" ? [`${node.binDir}/tailscale`, ...argv.slice(1)] : argv);
-      }
-    })();
     const meshNodes: MeshNode[] = picked.map(([key, v], i) => ({ key, label: v.hostname, region: key, tailnetHostname: v.hostname, netns: nodes[i].ns }));
     // One pair relayed: UDP between the source and the second node dropped.
     lab.dropUdp(nodes[0], nodes[1]);
     try {
       await lab.net.waitFor(() => pathKind(nodes[0], nodes[1]) === "relay", 30_000);
-      const run = await runProbe({
-        nodes: meshNodes,
-        transport,
-        plan: { mode: "from", source: meshNodes[0] },
-        options: { pingCount: 3, pingIntervalS: 0.2, pingWaitS: 1, tailscalePingCount: 3, iperfDurationS: 1, iperfOmitS: 0, iperfServer: "managed", iperfPort: 5202 },
-      });
-      const report = buildReport(run);
+      // The probe runs `tailscale` by name on each node; there that name is the node's lab binary.
+      const report = await probeFromFirst(meshNodes, nodes, 5202);
       console.log(`tailnet lab probe from ${picked[0][0]}:\n${renderMarkdown(report)}`);
       const rows = Object.fromEntries(report.rows.map((r) => [r.to, r]));
       for (const [key] of picked.slice(1)) {

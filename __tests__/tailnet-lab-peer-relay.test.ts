@@ -19,10 +19,9 @@
 import { LabNat, behindNat, observedNatPorts } from "../src/rehearsal/lab-nat";
 import { JoinResult, TailnetLab, TailnetLabNode, evaluateTemplate, tailnetLabUnavailable } from "../src/rehearsal/tailnet-lab";
 import { findInStatus, parseTailscalePing, parseTailscaleStatus, pathFromStatusPeer } from "../src/probe/parse-tailscale";
-import { buildReport, renderMarkdown } from "../src/probe/report";
-import { runProbe } from "../src/probe/runner";
-import { NetnsTransport } from "../src/probe/transport";
+import { renderMarkdown } from "../src/probe/report";
 import { MeshNode, PathInfo } from "../src/probe/types";
+import { probeFromFirst } from "./helpers/lab-probe";
 import { composedAppPolicy } from "./helpers/lab-policy";
 import { nodeScriptTemplate, synthMesh } from "./helpers/mesh";
 
@@ -285,12 +284,6 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
   /** The probe's own runner and report from `src` (netns transport, the node's `tailscale` wrapper). */
   async function probeFrom(src: TailnetLabNode, dsts: TailnetLabNode[]) {
     const all = [src, ...dsts];
-    const transport = new (class extends NetnsTransport {
-      netnsArgs(n: MeshNode, argv: readonly string[]): string[] {
-        const node = all.find((x) => x.ns === n.netns)!;
-        return super.netnsArgs(n, argv[0] === "tailscale" ? [`${node.binDir}/tailscale`, ...argv.slice(1)] : argv);
-      }
-    })();
     const meshNodes: MeshNode[] = all.map((n) => ({
       key: n.name,
       label: lab.status(n)!.Self.HostName,
@@ -300,13 +293,7 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
       // What a relay endpoint is matched against: the node's address on the "internet".
       publicIpv4: nats[n.name]?.publicIp ?? n.ip,
     }));
-    const run = await runProbe({
-      nodes: meshNodes,
-      transport,
-      plan: { mode: "from", source: meshNodes[0] },
-      options: { pingCount: 3, pingIntervalS: 0.2, pingWaitS: 1, tailscalePingCount: 3, iperfDurationS: 1, iperfOmitS: 0, iperfServer: "managed", iperfPort: 5203 },
-    });
-    const report = buildReport(run);
+    const report = await probeFromFirst(meshNodes, all, 5203);
     for (const row of report.rows) expect({ to: row.to, errors: row.errors }).toEqual({ to: row.to, errors: [] });
     return { report, markdown: renderMarkdown(report) };
   }
