@@ -88,20 +88,51 @@ const median = (xs: number[]): number => {
 
 /** The fibre RTT of every unordered pair under a set of relays (empty: DERP only). */
 export function evaluate(sites: readonly Site[], relays: readonly string[], derpCities: readonly DerpCity[] = DERP_CITIES): PlacementResult {
+  const g = geometry(sites, derpCities);
+  return evaluateIdx(g, relayIndices(sites, relays), "relays");
+}
+
+/**
+ * What does not depend on the relays, computed once per placement (the search evaluates hundreds of
+ * relay sets): distances between sites, and each pair's path through DERP.
+ */
+interface Geometry {
+  readonly sites: readonly Site[];
+  readonly km: Float64Array;
+  readonly derpMs: Float64Array;
+  readonly derpVia: readonly string[];
+}
+
+function geometry(sites: readonly Site[], derpCities: readonly DerpCity[]): Geometry {
   const n = sites.length;
   const km = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) km[i * n + j] = km[j * n + i] = haversineKm(sites[i], sites[j]);
-  const relayIdx = relays.map((k) => {
+  const home = sites.map((s) => nearestDerp(s, derpCities));
+  const derpMs = new Float64Array(n * n);
+  const derpVia: string[] = new Array(n * n).fill("");
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const [da, db] = [home[i], home[j]];
+      // a → DERP(b) → b, then b → DERP(a) → a: half of each leg's round trip.
+      const oneWays = haversineKm(sites[i], db) + haversineKm(db, sites[j]) + haversineKm(sites[j], da) + haversineKm(da, sites[i]);
+      derpMs[i * n + j] = fiberRttMs(oneWays) / 2;
+      derpVia[i * n + j] = da.code === db.code ? `DERP(${da.code})` : `DERP(${da.code}/${db.code})`;
+    }
+  }
+  return { sites, km, derpMs, derpVia };
+}
+
+function relayIndices(sites: readonly Site[], relays: readonly string[]): number[] {
+  return relays.map((k) => {
     const i = sites.findIndex((s) => s.key === k);
     if (i < 0) throw new Error(`placement: relay ${JSON.stringify(k)} is not one of the sites`);
     return i;
   });
-  return evaluateIdx(sites, km, relayIdx, derpCities, "relays");
 }
 
-function evaluateIdx(sites: readonly Site[], km: Float64Array, relayIdx: readonly number[], derpCities: readonly DerpCity[], name: string): PlacementResult {
+function evaluateIdx(g: Geometry, relayIdx: readonly number[], name: string): PlacementResult {
+  const { sites, km } = g;
   const n = sites.length;
-  const home = sites.map((s) => nearestDerp(s, derpCities));
   const pairs: PairPath[] = [];
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
@@ -113,25 +144,12 @@ function evaluateIdx(sites: readonly Site[], km: Float64Array, relayIdx: readonl
         if (d < bestKm) [bestKm, via] = [d, r];
       }
       const directMs = fiberRttMs(km[i * n + j]);
-      let relayedMs: number;
-      let viaText: string;
-      if (via >= 0) {
-        relayedMs = fiberRttMs(bestKm);
-        viaText = sites[via].key;
-      } else {
-        const [da, db] = [home[i], home[j]];
-        // a → DERP(b) → b, then b → DERP(a) → a: half of each leg's round trip.
-        const oneWays = haversineKm(sites[i], db) + haversineKm(db, sites[j]) + haversineKm(sites[j], da) + haversineKm(da, sites[i]);
-        relayedMs = fiberRttMs(oneWays) / 2;
-        viaText = da.code === db.code ? `DERP(${da.code})` : `DERP(${da.code}/${db.code})`;
-      }
+      const relayedMs = via >= 0 ? fiberRttMs(bestKm) : g.derpMs[i * n + j];
+      const viaText = via >= 0 ? sites[via].key : g.derpVia[i * n + j];
       pairs.push({ a: sites[i].key, b: sites[j].key, directMs, relayedMs, via: viaText });
     }
   }
-  const far = pairs.filter((p, idx) => {
-    void idx;
-    return p.directMs > fiberRttMs(SAME_CITY_KM);
-  });
+  const far = pairs.filter((p) => p.directMs > fiberRttMs(SAME_CITY_KM));
   const stretches = far.map((p) => p.relayedMs / p.directMs);
   const added = pairs.map((p) => p.relayedMs - p.directMs);
   let worstPair: PairPath | null = null;
@@ -170,19 +188,12 @@ export const EXHAUSTIVE_LIMIT = 2_000;
  */
 export function place(sites: readonly Site[], strategy: Strategy, derpCities: readonly DerpCity[] = DERP_CITIES): PlacementResult {
   const n = sites.length;
-  const km = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) km[i * n + j] = km[j * n + i] = haversineKm(sites[i], sites[j]);
-  if (strategy === "derp") return evaluateIdx(sites, km, [], derpCities, "DERP only");
-  if (strategy === "per-region") return evaluateIdx(sites, km, sites.map((_, i) => i), derpCities, "one relay per region");
-  if (typeof strategy === "object") {
-    const idx = strategy.relays.map((k) => {
-      const i = sites.findIndex((s) => s.key === k);
-      if (i < 0) throw new Error(`placement: relay ${JSON.stringify(k)} is not one of the sites`);
-      return i;
-    });
-    return evaluateIdx(sites, km, idx, derpCities, `relays ${strategy.relays.join(", ")}`);
-  }
-  if (strategy === "placed") return pruned(sites, km, derpCities);
+  const g = geometry(sites, derpCities);
+  const km = g.km;
+  if (strategy === "derp") return evaluateIdx(g, [], "DERP only");
+  if (strategy === "per-region") return evaluateIdx(g, sites.map((_, i) => i), "one relay per region");
+  if (typeof strategy === "object") return evaluateIdx(g, relayIndices(sites, strategy.relays), `relays ${strategy.relays.join(", ")}`);
+  if (strategy === "placed") return pruned(g);
   const groups = new Map<Continent, number[]>();
   sites.forEach((s, i) => groups.set(s.continent, [...(groups.get(s.continent) ?? []), i]));
   // One candidate per distinct location: two regions in one city relay identically.
@@ -202,24 +213,24 @@ export function place(sites: readonly Site[], strategy: Strategy, derpCities: re
     const pick = new Array(options.length).fill(0);
     for (let c = 0; c < combos; c++) {
       let rest = c;
-      for (let g = 0; g < options.length; g++) {
-        pick[g] = options[g][rest % options[g].length];
-        rest = Math.floor(rest / options[g].length);
+      for (let o = 0; o < options.length; o++) {
+        pick[o] = options[o][rest % options[o].length];
+        rest = Math.floor(rest / options[o].length);
       }
-      const r = evaluateIdx(sites, km, [...pick], derpCities, name);
+      const r = evaluateIdx(g, [...pick], name);
       if (better(r, best)) best = r;
     }
   } else {
     const pick = options.map((o) => o.reduce((m, i) => (sum(km, n, i, o) < sum(km, n, m, o) ? i : m), o[0]));
-    best = evaluateIdx(sites, km, pick, derpCities, name);
+    best = evaluateIdx(g, pick, name);
     for (let improved = true; improved; ) {
       improved = false;
-      for (let g = 0; g < options.length; g++) {
-        for (const cand of options[g]) {
+      for (let c = 0; c < options.length; c++) {
+        for (const cand of options[c]) {
           const trial = [...pick];
-          trial[g] = cand;
-          const r = evaluateIdx(sites, km, trial, derpCities, name);
-          if (better(r, best)) [best, pick[g], improved] = [r, cand, true];
+          trial[c] = cand;
+          const r = evaluateIdx(g, trial, name);
+          if (better(r, best)) [best, pick[c], improved] = [r, cand, true];
         }
       }
     }
@@ -233,17 +244,17 @@ export function place(sites: readonly Site[], strategy: Strategy, derpCities: re
  * nor the worst added RTT grows and the median stretch grows by less than 0.01. (Starting from none instead stops at once:
  * the client prefers any peer relay to DERP, so a first relay alone makes some pair worse.)
  */
-function pruned(sites: readonly Site[], km: Float64Array, derpCities: readonly DerpCity[]): PlacementResult {
+function pruned(g: Geometry): PlacementResult {
   const name = "placed";
-  const chosen = sites.map((_, i) => i);
-  const full = evaluateIdx(sites, km, chosen, derpCities, name);
+  const chosen = g.sites.map((_, i) => i);
+  const full = evaluateIdx(g, chosen, name);
   const ok = (r: PlacementResult) =>
     r.worstStretch <= full.worstStretch + 1e-9 && r.worstAddedMs <= full.worstAddedMs + 1e-9 && r.medianStretch < full.medianStretch + 0.01;
   let best = full;
   for (;;) {
     let step: { r: PlacementResult; k: number } | null = null;
     for (let k = 0; k < chosen.length; k++) {
-      const r = evaluateIdx(sites, km, chosen.filter((_, x) => x !== k), derpCities, name);
+      const r = evaluateIdx(g, chosen.filter((_, x) => x !== k), name);
       if (ok(r) && better(r, step?.r ?? null)) step = { r, k };
     }
     if (!step) break;
