@@ -69,7 +69,7 @@ function prepareMesh(dir: string, n: number): string[] {
 }
 
 /** The article's HCL as written, with N regions (the article's 14, repeated) and fake secrets. */
-function prepareHcl(root: string, dir: string, n: number): string[] {
+export function prepareHcl(root: string, dir: string, n: number): string[] {
   const work = path.join(dir, "work");
   fs.mkdirSync(work, { recursive: true });
   fs.copyFileSync(path.join(root, "__tests__", "fixtures", "article", "main.tf"), path.join(work, "main.tf"));
