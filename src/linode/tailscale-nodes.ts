@@ -20,7 +20,8 @@ import {
   requireUnique,
 } from "../validation";
 import { escapeTerraformTemplate, replaceSlotsExpression } from "../terraform/template";
-import { optionalSecret, requireSecret, Secret } from "../terraform/secret";
+import { NodeSecret, optionalSecret, requireNodeSecret, Secret } from "../terraform/secret";
+import { GroupedNodes, groupMoves, groupResourceName, RegroupedResource, UngroupedAddresses } from "../terraform/regrouping";
 
 /** One node of the mesh. */
 export interface NodeSpec {
@@ -50,8 +51,8 @@ export interface TailscaleNodesProps {
   readonly linodeTags?: readonly string[];
   /** Tailscale tags the nodes advertise. */
   readonly advertiseTags: readonly string[];
-  /** The current node's auth key, a reference (see NodeAuthKeys.key); never the key itself. */
-  readonly authKey: Secret;
+  /** Each node's auth key, a reference (see NodeAuthKeys.key); never the key itself. */
+  readonly authKey: NodeSecret;
   /** How the bootstrap script reaches the node. @default "remote-exec" */
   readonly delivery?: BootstrapDelivery;
   /** Public SSH keys put in root's authorized_keys (values or a list expression). */
@@ -61,10 +62,10 @@ export interface TailscaleNodesProps {
   /** Whether remote-exec uses ssh-agent: "true", "false" or a bool expression. @default "true" when no private key */
   readonly sshAgent?: string;
   /**
-   * The current node's root password, a reference (e.g. to a for_each `random_password`).
+   * Each node's root password, a reference (e.g. per-group `random_password`s, PerNodeSecret).
    * @default none: the provider sets a random password it does not keep; access is by key only
    */
-  readonly rootPassword?: Secret;
+  readonly rootPassword?: NodeSecret;
   /** Cloud Firewall every node is created behind (attached at creation: never exposed without it). */
   readonly firewallId?: number;
   /** Pin a Tailscale version, e.g. "1.90.6". @default latest from the stable track */
@@ -75,8 +76,15 @@ export interface TailscaleNodesProps {
   readonly tuning?: boolean;
   /** Unprivileged local users to create (no password, no sudo), e.g. for Tailscale SSH `accept` rules. */
   readonly localUsers?: readonly string[];
-  /** Logical ID of the instance resource. @default "node" */
+  /** Base of the instance resources' logical IDs: `<resourceName>_<group>`. @default "node" */
   readonly resourceName?: string;
+  /**
+   * What to do about a state from the layout with one instance resource for every node
+   * (`linode_instance.<resourceName>["<node>"]`): "guard" stops such a plan before it destroys
+   * anything, "move" moves each node to its group's resource (for the one apply that migrates),
+   * "off" does neither. @default "guard"
+   */
+  readonly ungroupedAddresses?: UngroupedAddresses;
   /**
    * What a system adds to the bootstrap (packages, service accounts, files, units). Text that differs
    * per node uses NODE_HOSTNAME_SLOT, which becomes each node's hostname.
@@ -86,7 +94,7 @@ export interface TailscaleNodesProps {
    * More slots in the rendered script: marker (an identifier that occurs nowhere else) → a secret's
    * reference, so the value itself is never in the synthesized JSON.
    */
-  readonly templateSlots?: Readonly<Record<string, Secret>>;
+  readonly templateSlots?: Readonly<Record<string, NodeSecret>>;
   /**
    * Make some nodes Tailscale peer relays (client 1.86+): they serve relayed paths on UDP `port`
    * and advertise `tags` as well (their auth keys must carry them). @default none
@@ -123,24 +131,42 @@ export interface NodeMapProps {
   readonly namePrefix?: string;
   /** @default "g6-standard-2" */
   readonly instanceType?: string;
-  /** Names the locals: `<resourceName>_regions` (and `<resourceName>_types`). @default "node" */
+  /** Names the locals: `<resourceName>_<group>` (and `<resourceName>_types`). @default "node" */
   readonly resourceName?: string;
 }
 
 /**
- * The nodes as one Terraform `locals` value, name → region, that every for_each over the nodes
- * reads; labels and hostnames are the prefix and the key. Terraform 1.11 goes over the whole
- * for_each value once per instance while planning, so its size matters: a literal map in for_each
- * is also re-read each time (O(N²) template parses), and a map of objects costs a multiple of a
- * map of strings. A local of strings is read once and walked cheaply.
+ * The nodes of one region. Every kind of per-node resource (instances, auth keys, passwords) is one
+ * for_each resource per group, `<name>_<group id>`, iterating over the group's local.
  */
-export class NodeMap extends Construct {
+export interface NodeGroup {
+  /** A Terraform identifier made from the region: `us_ord` for us-ord. */
+  readonly id: string;
+  readonly region: string;
+  readonly nodes: readonly NodeInfo[];
+  /** `local.<resourceName>_<id>`: node name → region, for these nodes only. */
+  readonly local: TerraformLocal;
+  /** Iterator for `forEach`: `for_each = local.<resourceName>_<id>`. */
+  readonly iterator: MapTerraformIterator;
+}
+
+/**
+ * The nodes, grouped by region, each group one Terraform `locals` value (node name → region) that
+ * the group's for_each resources read; labels and hostnames are the prefix and the key.
+ *
+ * Why groups: while planning, Terraform (1.11 to 1.15, and OpenTofu) evaluates a resource's whole
+ * for_each value again for every instance and walks it (UnmarkDeep, AsValueMap in
+ * `NodeAbstractResourceInstance.plan`), so one for_each over N nodes costs O(N²). Split by region,
+ * each walk covers one region's nodes, removing a region removes only its own resources, and a
+ * node's resources depend only on its own group's keys and passwords.
+ */
+export class NodeMap extends Construct implements GroupedNodes {
   public readonly nodes: readonly NodeInfo[];
-  /** `<resourceName>_regions`: node name → region. */
-  public readonly local: TerraformLocal;
-  /** Iterator for `forEach`: `for_each = local.<resourceName>_regions`. */
-  public readonly iterator: MapTerraformIterator;
-  /** Expressions of the current node's attributes, valid in a resource iterating over this map. */
+  /** Groups in region order; a region with no node has no group. */
+  public readonly groups: readonly NodeGroup[];
+  /** Base of the locals' names (`<resourceName>_<group id>`). */
+  public readonly resourceName: string;
+  /** Expressions of the current node's attributes, valid in a resource iterating over a group. */
   public readonly label: string;
   public readonly hostname: string;
   public readonly region: string;
@@ -150,10 +176,17 @@ export class NodeMap extends Construct {
     super(scope, id);
     const prefix = props.namePrefix ?? "mesh-";
     const name = props.resourceName ?? "node";
+    requireTerraformIdentifier("resourceName", name);
+    this.resourceName = name;
     this.nodes = planNodes(props.nodes, prefix, props.instanceType);
-    this.local = new TerraformLocal(this, "regions", Object.fromEntries(this.nodes.map((n) => [n.name, n.region])));
-    this.local.overrideLogicalId(`${name}_regions`);
-    this.iterator = TerraformIterator.fromMap(this.local.asStringMap);
+    const regions = [...new Set(this.nodes.map((n) => n.region))].sort();
+    this.groups = regions.map((region) => {
+      const gid = groupId(region);
+      const nodes = this.nodes.filter((n) => n.region === region);
+      const local = new TerraformLocal(this, `group-${gid}`, Object.fromEntries(nodes.map((n) => [n.name, n.region])));
+      local.overrideLogicalId(`${name}_${gid}`);
+      return { id: gid, region, nodes, local, iterator: TerraformIterator.fromMap(local.asStringMap) };
+    });
     // planNodes makes label and hostname the prefix and the name, for every node.
     this.label = `${prefix}\${each.key}`;
     this.hostname = this.label;
@@ -167,6 +200,27 @@ export class NodeMap extends Construct {
       this.type = `\${local.${name}_types[each.key]}`;
     }
   }
+
+  /**
+   * One map over every node's resource of a per-group kind, for outputs:
+   * `merge({ for key, val in <type>.<base>_<g> : key => <value> }, ...)`, where `value` may use
+   * `key` and `val`.
+   */
+  forEachNode(type: string, base: string, value: string): string {
+    const parts = this.groups.map((g) => `{ for key, val in ${type}.${groupResourceName(base, g.id)} : key => ${value} }`);
+    return `\${${parts.length === 1 ? parts[0] : `merge(${parts.join(", ")})`}}`;
+  }
+}
+
+/** `us-ord` → `us_ord`: region slugs are lower-case letters, digits and hyphens. */
+export function groupId(region: string): string {
+  return region.replace(/[^a-z0-9]/g, "_");
+}
+
+function requireTerraformIdentifier(field: string, value: string): void {
+  if (typeof value !== "string" || !/^[a-z][a-z0-9_]{0,40}$/.test(value)) {
+    fail(field, `${JSON.stringify(value)} is not a Terraform name: a lower-case letter, then up to 40 lower-case letters, digits or '_'`);
+  }
 }
 
 /**
@@ -175,10 +229,13 @@ export class NodeMap extends Construct {
  * with its tags, and runs an iperf3 server on its tailnet address.
  */
 export class TailscaleNodes extends Construct {
-  public readonly instances: Instance;
+  /** One instance resource per node group (`<resourceName>_<group>`), in the map's group order. */
+  public readonly instances: readonly Instance[];
   public readonly nodes: readonly NodeInfo[];
-  /** Iterator over the node map; other for_each resources reuse it to share keys. */
-  public readonly iterator: MapTerraformIterator;
+  /** The node map, grouped by region; other per-node resources iterate over its groups. */
+  public readonly map: NodeMap;
+  /** Base of the instance resources' names. */
+  public readonly resourceName: string;
 
   constructor(scope: Construct, id: string, props: TailscaleNodesProps) {
     super(scope, id);
@@ -187,12 +244,6 @@ export class TailscaleNodes extends Construct {
     const defaultType = props.instanceType ?? "g6-standard-2";
     const delivery = props.delivery ?? "remote-exec";
     requireOneOf("delivery", delivery, ["cloud-init", "remote-exec"] as const);
-    // Secrets only as references, checked here too: JavaScript callers bypass the types.
-    const authKey = requireSecret("authKey", props.authKey);
-    const rootPassword = optionalSecret("rootPassword", props.rootPassword);
-    const sshPrivateKey = optionalSecret("sshPrivateKey", props.sshPrivateKey);
-    const slots: Record<string, string> = {};
-    for (const [marker, value] of Object.entries(props.templateSlots ?? {})) slots[marker] = requireSecret(`templateSlots.${marker}`, value);
     requireOnlyInModes(
       { field: "delivery", value: delivery, appliesTo: ["remote-exec"], why: "cloud-init delivery never connects over SSH" },
       { sshPrivateKey: props.sshPrivateKey === undefined ? undefined : "(sensitive)", sshAgent: props.sshAgent },
@@ -205,6 +256,7 @@ export class TailscaleNodes extends Construct {
     }
 
     const resourceName = props.resourceName ?? "node";
+    this.resourceName = resourceName;
     this.nodes = planNodes(props.nodes, prefix, defaultType);
     // Linode refuses a second instance with a label already in use: checked across the stack.
     this.nodes.forEach((n, i) => claimLinodeLabel(this, "instance", n.label, `nodes[${i}] label (namePrefix + name)`));
@@ -217,7 +269,15 @@ export class TailscaleNodes extends Construct {
       }
     }
     const map = props.nodeMap ?? new NodeMap(this, "node-map", { nodes: props.nodes, namePrefix: prefix, instanceType: defaultType, resourceName });
-    this.iterator = map.iterator;
+    this.map = map;
+    // Secrets only as references, checked for every group now: JavaScript callers bypass the types.
+    const secretsOf = (g: NodeGroup) => ({
+      authKey: requireNodeSecret("authKey", props.authKey, g.id),
+      rootPassword: props.rootPassword === undefined ? undefined : requireNodeSecret("rootPassword", props.rootPassword, g.id),
+      slots: Object.entries(props.templateSlots ?? {}).map(([marker, value]) => [marker, requireNodeSecret(`templateSlots.${marker}`, value, g.id)] as const),
+    });
+    const bySecrets = new Map(map.groups.map((g) => [g.id, secretsOf(g)]));
+    const sshPrivateKey = optionalSecret("sshPrivateKey", props.sshPrivateKey);
 
     // One script template for every node; the per-node parts are Terraform expressions.
     const script = renderNodeBootstrapScript({
@@ -233,63 +293,78 @@ export class TailscaleNodes extends Construct {
       ...props.bootstrapExtras,
       ...(props.peerRelay ? { peerRelay: peerRelayBootstrap(props.peerRelay, this.nodes) } : {}),
     });
-    for (const marker of Object.keys(slots)) {
+    for (const marker of Object.keys(props.templateSlots ?? {})) {
       if (marker === HOSTNAME_SLOT || marker === AUTH_KEY_SLOT) fail("templateSlots", `${marker} is a reserved slot`);
     }
+    if (delivery === "cloud-init") requireUserDataFits(script);
     // The script is one local, evaluated once; each node's copy is that text with its slots
     // replaced. (A 20 KB template per instance costs Terraform a parse per instance at every step of
     // the plan.) The secrets go in last, so no later replace() scans them.
     const bootstrap = new TerraformLocal(this, "bootstrap", escapeTerraformTemplate(script));
     bootstrap.overrideLogicalId(`${resourceName}_bootstrap`);
-    const scriptExpression = replaceSlotsExpression(`local.${resourceName}_bootstrap`, script, [
-      [HOSTNAME_SLOT, map.hostname],
-      ...Object.entries(slots),
-      [AUTH_KEY_SLOT, authKey],
-    ]);
 
-    if (delivery === "cloud-init") requireUserDataFits(script);
-
-    const provisioners: RemoteExecProvisioner[] = [];
-    if (delivery === "remote-exec") {
-      provisioners.push({
-        type: "remote-exec",
-        // Terraform uploads inline commands as one script; the first line picks bash, the second
-        // removes the uploaded copy (it holds the auth key) while bash keeps reading it.
-        inline: ["#!/bin/bash", 'rm -f -- "$0"', `\${${scriptExpression}}`],
-        connection: {
-          type: "ssh",
-          user: "root",
-          host: "${self.ip_address}",
-          ...(sshPrivateKey ? { privateKey: sshPrivateKey } : {}),
-          agent: props.sshAgent ?? String(!sshPrivateKey),
-          timeout: "10m",
-        },
+    this.instances = map.groups.map((g) => {
+      const secrets = bySecrets.get(g.id)!;
+      const scriptExpression = replaceSlotsExpression(`local.${resourceName}_bootstrap`, script, [
+        [HOSTNAME_SLOT, map.hostname],
+        ...secrets.slots,
+        [AUTH_KEY_SLOT, secrets.authKey],
+      ]);
+      const provisioners: RemoteExecProvisioner[] = [];
+      if (delivery === "remote-exec") {
+        provisioners.push({
+          type: "remote-exec",
+          // Terraform uploads inline commands as one script; the first line picks bash, the second
+          // removes the uploaded copy (it holds the auth key) while bash keeps reading it.
+          inline: ["#!/bin/bash", 'rm -f -- "$0"', `\${${scriptExpression}}`],
+          connection: {
+            type: "ssh",
+            user: "root",
+            host: "${self.ip_address}",
+            ...(sshPrivateKey ? { privateKey: sshPrivateKey } : {}),
+            agent: props.sshAgent ?? String(!sshPrivateKey),
+            timeout: "10m",
+          },
+        });
+      }
+      const instance = new Instance(this, `instance-${g.id}`, {
+        forEach: g.iterator,
+        label: map.label,
+        region: map.region,
+        type: map.type,
+        image,
+        tags: [...linodeTags],
+        // No root password unless asked for: the provider then sets a random one it does not keep,
+        // and access is by SSH key or Tailscale SSH only.
+        rootPass: secrets.rootPassword,
+        authorizedKeys: props.authorizedKeys,
+        firewallId: props.firewallId,
+        privateIp: false,
+        // Gzipped (cloud-init unpacks it) to stay far below user-data size limits.
+        metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${scriptExpression})}` }] : undefined,
+        provisioners: provisioners.length ? provisioners : undefined,
+        lifecycle:
+          delivery === "cloud-init"
+            ? // user_data is read once at first boot; a new script must not silently replace every node.
+              { ignoreChanges: ["metadata"] }
+            : undefined,
       });
-    }
-
-    this.instances = new Instance(this, "instance", {
-      forEach: this.iterator,
-      label: map.label,
-      region: map.region,
-      type: map.type,
-      image,
-      tags: [...linodeTags],
-      // No root password unless asked for: the provider then sets a random one it does not keep,
-      // and access is by SSH key or Tailscale SSH only.
-      rootPass: rootPassword,
-      authorizedKeys: props.authorizedKeys,
-      firewallId: props.firewallId,
-      privateIp: false,
-      // Gzipped (cloud-init unpacks it) to stay far below user-data size limits.
-      metadata: delivery === "cloud-init" ? [{ userData: `\${base64gzip(${scriptExpression})}` }] : undefined,
-      provisioners: provisioners.length ? provisioners : undefined,
-      lifecycle:
-        delivery === "cloud-init"
-          ? // user_data is read once at first boot; a new script must not silently replace every node.
-            { ignoreChanges: ["metadata"] }
-          : undefined,
+      instance.overrideLogicalId(groupResourceName(resourceName, g.id));
+      return instance;
     });
-    this.instances.overrideLogicalId(resourceName);
+    new RegroupedResource(this, "ungrouped", {
+      type: "linode_instance",
+      oldName: resourceName,
+      moves: groupMoves(map, resourceName),
+      mode: props.ungroupedAddresses,
+      // The one argument linode_instance requires; the guard has no instance to plan.
+      guardArguments: { region: map.groups[0].region },
+    });
+  }
+
+  /** One map over every node, for outputs: see NodeMap.forEachNode (`key`, `val` = the instance). */
+  forEachNode(value: string): string {
+    return this.map.forEachNode("linode_instance", this.resourceName, value);
   }
 }
 

@@ -3,7 +3,8 @@ import { Construct } from "constructs";
 import { TailnetKey } from "../../.gen/providers/tailscale/tailnet-key";
 import { TailnetPolicy } from "./tailnet-policy";
 import { requireIntegerInRange, requireTailnetKeyDescription, requireTailscaleTag } from "../validation";
-import { Secret } from "../terraform/secret";
+import { NodeSecret, PerNodeSecret, Secret } from "../terraform/secret";
+import { GroupedNodes, groupMoves, groupResourceName, RegroupedResource, UngroupedAddresses } from "../terraform/regrouping";
 
 /** Where nodes get the auth key they join the tailnet with. */
 export type NodeAuthKeySource =
@@ -15,10 +16,11 @@ export type NodeAuthKeySource =
 export interface NodeAuthKeysProps {
   readonly source: NodeAuthKeySource;
   /**
-   * The node map the mesh iterates over; managed keys use the same keys, so they come and go with
-   * nodes. Omit it for a single key (no for_each), e.g. for one router.
+   * The nodes (a NodeMap): one key resource per group (`<resourceName>_<group>`), for_each over the
+   * group's nodes, so a key comes and goes with its node. Omit it for a single key (no for_each),
+   * e.g. for one router.
    */
-  readonly nodes?: TerraformIterator;
+  readonly nodes?: GroupedNodes;
   /** Tags the keys carry (managed keys only). */
   readonly tags: readonly string[];
   /**
@@ -28,28 +30,31 @@ export interface NodeAuthKeysProps {
   readonly extraTags?: { readonly nodes: readonly string[]; readonly tags: readonly string[] };
   /** Key description shown in the admin console (forces a new key when changed). @default "mesh node bootstrap" */
   readonly description?: string;
-  /** Logical ID of the managed key resource. @default "node" */
+  /** Logical ID of the managed key resource (the base of the per-group names with `nodes`). @default "node" */
   readonly resourceName?: string;
+  /** A state from the layout with one key resource for every node: see TailscaleNodesProps. @default "guard" */
+  readonly ungroupedAddresses?: UngroupedAddresses;
 }
 
 export class NodeAuthKeys extends Construct {
-  /** The managed key resource (for_each over nodes); undefined for a pre-made key. Escape hatch. */
-  public readonly keys?: TailnetKey;
+  /** The managed key resources (one per node group, or the one key); none for a pre-made key. Escape hatch. */
+  public readonly keys: readonly TailnetKey[];
   /**
-   * Expression for the current node's key, valid inside a resource iterating over the same nodes
-   * (the one key's expression when `nodes` is omitted).
+   * Each node's key, for constructs that take one (TailscaleNodes): per group with `nodes`, else
+   * the one key's (or the pre-made key's) reference.
    */
-  public readonly keyForEachNode: string;
-  /** The same reference as a Secret, for constructs that take one (TailscaleNodes). */
-  public readonly key: Secret;
+  public readonly key: NodeSecret;
+  /** Without a node map (one router): the one key's reference, or the pre-made key's variable. */
+  public readonly singleKey?: Secret;
 
   constructor(scope: Construct, id: string, props: NodeAuthKeysProps) {
     super(scope, id);
     const source = props.source;
     if (source.kind === "premade") {
       // Refused unless the variable is sensitive and has no default: the key is never in the JSON.
-      this.key = Secret.fromVariable(source.variable, "premadeAuthKey");
-      this.keyForEachNode = this.key.expression;
+      this.singleKey = Secret.fromVariable(source.variable, "premadeAuthKey");
+      this.key = this.singleKey;
+      this.keys = [];
       return;
     }
     // A key only has to live from `apply` until the node boots and joins: an hour by default.
@@ -62,8 +67,8 @@ export class NodeAuthKeys extends Construct {
     const extra = props.extraTags;
     if (extra && !props.nodes) throw new Error("NodeAuthKeys: extraTags needs the node map (nodes)");
     const guard = source.policy.guardKeys(this, [...props.tags, ...(extra?.tags ?? []).filter((t) => !props.tags.includes(t))]);
-    this.keys = new TailnetKey(this, "key", {
-      forEach: props.nodes,
+    const keyProps = (forEach?: TerraformIterator) => ({
+      forEach,
       description,
       reusable: false,
       ephemeral: false,
@@ -77,15 +82,31 @@ export class NodeAuthKeys extends Construct {
       // the live policy comes first (a policy kept outside this app).
       ...(guard.dependsOn ? { dependsOn: guard.dependsOn } : {}),
     });
-    this.keys.overrideLogicalId(name);
-    if (!props.nodes) {
-      this.keyForEachNode = `\${tailscale_tailnet_key.${name}.key}`;
-      this.key = Secret.fromReference(this.keyForEachNode, "authKey");
+    const nodes = props.nodes;
+    if (!nodes) {
+      const key = new TailnetKey(this, "key", keyProps());
+      key.overrideLogicalId(name);
+      this.keys = [key];
+      this.singleKey = Secret.fromReference(`\${tailscale_tailnet_key.${name}.key}`, "authKey");
+      this.key = this.singleKey;
       return;
     }
-    // Nodes read their key from one map built once (see Secret.fromEachAttribute).
-    this.key = Secret.fromEachAttribute(this, "by-node", { type: "tailscale_tailnet_key", name }, "key", `${name}_auth_keys`, "authKey");
-    this.keyForEachNode = this.key.expression;
+    this.keys = nodes.groups.map((g) => {
+      const key = new TailnetKey(this, `key-${g.id}`, keyProps(g.iterator));
+      key.overrideLogicalId(groupResourceName(name, g.id));
+      return key;
+    });
+    // Nodes read their key from one map per group, built once (see Secret.fromEachAttribute).
+    this.key = PerNodeSecret.fromEachAttribute(
+      this,
+      "by-node",
+      nodes.groups,
+      { type: "tailscale_tailnet_key", name: (g) => groupResourceName(name, g) },
+      "key",
+      (g) => `${name}_auth_keys_${g}`,
+      "authKey",
+    );
+    new RegroupedResource(this, "ungrouped", { type: "tailscale_tailnet_key", oldName: name, moves: groupMoves(nodes, name), mode: props.ungroupedAddresses });
   }
 }
 

@@ -11,6 +11,7 @@ import { fail } from "../validation";
 
 /** Marks Secrets made by any copy of this module (a second copy of the project in one process). */
 const BRAND: unique symbol = Symbol.for("linode-tailnet-cdktf.Secret");
+const BRAND_PER_NODE: unique symbol = Symbol.for("linode-tailnet-cdktf.PerNodeSecret");
 
 /**
  * A resource attribute reference as Terraform writes it: `${<type>.<name>[<key>].<attr>...}` or the
@@ -145,4 +146,70 @@ export function requireSecret(field: string, value: unknown): string {
 /** Like requireSecret, for an optional prop. */
 export function optionalSecret(field: string, value: unknown): string | undefined {
   return value === undefined ? undefined : requireSecret(field, value);
+}
+
+/**
+ * A secret with its own value on every node, for nodes kept in groups (one for_each resource per
+ * group, see NodeMap): a Secret per group, each valid inside a resource iterating over that group.
+ * Made with PerNodeSecret.fromEachAttribute; a plain Secret stands for the same value on every node.
+ */
+export class PerNodeSecret {
+  /**
+   * `attribute` of the per-group for_each resources `<type>.<resourceName(group)>`, each group read
+   * through a map of its own built once (Secret.fromEachAttribute): a node never depends on the
+   * resources of another group, so planning stays linear in the number of nodes.
+   */
+  static fromEachAttribute(
+    scope: Construct,
+    id: string,
+    groups: readonly { readonly id: string }[],
+    resource: { type: string; name: (groupId: string) => string },
+    attribute: string,
+    localName: (groupId: string) => string,
+    field = "secret",
+  ): PerNodeSecret {
+    const byGroup = new Map<string, Secret>();
+    for (const g of groups) {
+      byGroup.set(g.id, Secret.fromEachAttribute(scope, `${id}-${g.id}`, { type: resource.type, name: resource.name(g.id) }, attribute, localName(g.id), field));
+    }
+    return new PerNodeSecret(byGroup, `${resource.type}.${resource.name("<group>")}[each.key].${attribute}`);
+  }
+
+  // Read by isPerNodeSecret through the symbol.
+  // eslint-disable-next-line no-unused-private-class-members
+  protected readonly [BRAND_PER_NODE] = true;
+
+  private constructor(
+    private readonly byGroup: ReadonlyMap<string, Secret>,
+    /** What it reads, for messages. */
+    public readonly source: string,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** Group IDs it has a value for. */
+  get groups(): string[] {
+    return [...this.byGroup.keys()];
+  }
+
+  /** The Secret for the nodes of one group; fails naming `field` when the group is not covered. */
+  forGroup(groupId: string, field = "secret"): Secret {
+    const s = this.byGroup.get(groupId);
+    if (!s) fail(field, `has no value for node group ${JSON.stringify(groupId)} (it covers: ${this.groups.join(", ") || "none"}); make it from the same node map`);
+    return s;
+  }
+}
+
+
+export function isPerNodeSecret(value: unknown): value is PerNodeSecret {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND_PER_NODE] === true;
+}
+
+/** A secret that may differ per node: the same Secret everywhere, or one per group of nodes. */
+export type NodeSecret = Secret | PerNodeSecret;
+
+/** The expression of a per-node secret prop for the nodes of one group, checked like requireSecret. */
+export function requireNodeSecret(field: string, value: unknown, groupId: string): string {
+  if (isPerNodeSecret(value)) return requireSecret(field, value.forGroup(groupId, field));
+  return requireSecret(field, value);
 }

@@ -1,4 +1,4 @@
-import { TerraformIterator, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
@@ -43,14 +43,12 @@ export class ErlangClusterStack extends TerraformStack {
 
     this.cluster = new ErlangCluster(this, "erlang", { ...props, nodes });
 
-    const instances = TerraformIterator.fromResources(this.cluster.nodes.instances);
     // A local, not a literal inside the for expression (which would be re-read for every node).
     new TerraformLocal(this, "erlang-node-names", { ...this.cluster.nodeNames }).overrideLogicalId("erlang_node_names");
     new TerraformOutput(this, "nodes", {
       description: "Cluster nodes by name: label, region, public IPv4 (nothing Erlang listens there), tailnet hostname, Erlang node name",
-      value: instances.forExpressionForMap(
-        "key",
-        `{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label, erlang_node = local.erlang_node_names[key] }`,
+      value: this.cluster.nodes.forEachNode(
+        "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label, erlang_node = local.erlang_node_names[key] }",
       ),
     });
     new TerraformOutput(this, "cluster", {

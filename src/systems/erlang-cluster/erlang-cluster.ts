@@ -1,6 +1,7 @@
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { Password } from "@cdktf/provider-random/lib/password";
+import { UngroupedAddresses } from "../../terraform/regrouping";
 import { NODE_HOSTNAME_SLOT, NodeInfo, NodeMap, NodeSpec, TailscaleNodes } from "../../linode/tailscale-nodes";
 import { NodeFirewall } from "../../linode/node-firewall";
 import { NodeAuthKeys } from "../../tailnet/auth-keys";
@@ -13,6 +14,12 @@ import { Secret } from "../../terraform/secret";
 export interface ErlangClusterProps {
   /** The nodes this construct creates (name and region each; several per region allowed). */
   readonly nodes: readonly NodeSpec[];
+  /**
+   * A state from the layout with one resource for all nodes (`linode_instance.erlang["<node>"]`):
+   * "guard" stops its plan before anything is destroyed, "move" moves it (one apply), "off" neither.
+   * @default "guard"
+   */
+  readonly ungroupedAddresses?: UngroupedAddresses;
   /** Prepended to node names for Linode labels and tailnet hostnames. @default "erl-" */
   readonly namePrefix?: string;
   /** @default "linode/ubuntu24.04" */
@@ -155,7 +162,8 @@ export class ErlangCluster extends Construct {
 
     this.authKeys = new NodeAuthKeys(this, "keys", {
       source: { kind: "managed", policy: this.policy, expirySeconds: props.keyExpirySeconds },
-      nodes: nodeMap.iterator,
+      nodes: nodeMap,
+      ungroupedAddresses: props.ungroupedAddresses,
       tags: [this.tag],
       description: "erlang cluster node bootstrap",
       resourceName: "erlang",
@@ -166,6 +174,7 @@ export class ErlangCluster extends Construct {
     this.nodes = new TailscaleNodes(this, "nodes", {
       nodes: props.nodes,
       nodeMap,
+      ungroupedAddresses: props.ungroupedAddresses,
       namePrefix: prefix,
       image: props.image,
       instanceType: props.instanceType,

@@ -1,4 +1,4 @@
-import { Op, TerraformIterator, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
@@ -197,13 +197,9 @@ export class MeshStack extends TerraformStack {
     });
 
     // What the probe and people need per node: label, region, public IPv4, tailnet hostname.
-    const instances = TerraformIterator.fromResources(this.mesh.nodes.instances);
     new TerraformOutput(this, "nodes", {
       description: "Mesh nodes by name: label, region, public IPv4, tailnet hostname",
-      value: instances.forExpressionForMap(
-        "key",
-        "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }",
-      ),
+      value: this.mesh.nodes.forEachNode("{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }"),
     });
     if (this.mesh.peerRelays) {
       new TerraformOutput(this, "peer_relays", {

@@ -8,7 +8,8 @@ import { TailnetPolicy, TailnetPolicyProps } from "../../tailnet/tailnet-policy"
 import { fail, requireOnlyInModes } from "../../validation";
 import { MeshPolicyOptions, meshPolicy } from "./mesh-policy";
 import { MeshPeerRelayOptions, resolveMeshPeerRelays } from "./peer-relays";
-import { Secret } from "../../terraform/secret";
+import { PerNodeSecret } from "../../terraform/secret";
+import { groupMoves, groupResourceName, RegroupedResource } from "../../terraform/regrouping";
 
 export interface TailscaleMeshProps
   extends Omit<TailscaleNodesProps, "advertiseTags" | "authKey" | "firewallId" | "authorizedKeys" | "rootPassword" | "peerRelay"> {
@@ -63,8 +64,8 @@ export class TailscaleMesh extends Construct {
   public readonly nodes: TailscaleNodes;
   /** Peer relay nodes (names), their UDP port and tag, when on. */
   public readonly peerRelays?: { readonly nodes: readonly string[]; readonly port: number; readonly tag: string };
-  /** Per-node root passwords, when asked for. Escape hatch. */
-  public readonly rootPasswords?: Password;
+  /** Per-node root passwords (one resource per node group), when asked for. Escape hatch. */
+  public readonly rootPasswords?: readonly Password[];
 
   constructor(scope: Construct, id: string, props: TailscaleMeshProps) {
     super(scope, id);
@@ -127,25 +128,40 @@ export class TailscaleMesh extends Construct {
         mode === "managed"
           ? { kind: "managed", policy: this.policy!, expirySeconds: props.keyExpirySeconds }
           : { kind: "premade", variable: props.premadeAuthKey! },
-      nodes: nodeMap.iterator,
+      nodes: nodeMap,
       tags: [meshTag],
+      ungroupedAddresses: props.ungroupedAddresses,
       ...(relays ? { extraTags: { nodes: relays.nodes, tags: [relays.tag] } } : {}),
     });
-    let rootPasswordSecret: Secret | undefined;
+    let rootPasswordSecret: PerNodeSecret | undefined;
     if (props.rootPassword) {
-      this.rootPasswords = new Password(this, "root-password", {
-        forEach: nodeMap.iterator,
-        length: 32,
-        special: true,
+      this.rootPasswords = nodeMap.groups.map((g) => {
+        const pw = new Password(this, `root-password-${g.id}`, { forEach: g.iterator, length: 32, special: true });
+        pw.overrideLogicalId(groupResourceName("node_root", g.id));
+        return pw;
       });
-      this.rootPasswords.overrideLogicalId("node_root");
-      // Read through a map built once, like the auth keys (hashicorp/terraform#26355).
-      rootPasswordSecret = Secret.fromEachAttribute(this, "root-passwords", { type: "random_password", name: "node_root" }, "result", "node_root_passwords", "rootPassword");
+      // Read through a map per group built once, like the auth keys (hashicorp/terraform#26355).
+      rootPasswordSecret = PerNodeSecret.fromEachAttribute(
+        this,
+        "root-passwords",
+        nodeMap.groups,
+        { type: "random_password", name: (g) => groupResourceName("node_root", g) },
+        "result",
+        (g) => `node_root_passwords_${g}`,
+        "rootPassword",
+      );
+      new RegroupedResource(this, "ungrouped-root-passwords", {
+        type: "random_password",
+        oldName: "node_root",
+        moves: groupMoves(nodeMap, "node_root"),
+        mode: props.ungroupedAddresses,
+        guardArguments: { length: 32 },
+      });
     }
     this.nodes = new TailscaleNodes(this, "nodes", {
       ...props,
       nodeMap,
-      rootPassword: this.rootPasswords ? rootPasswordSecret : undefined,
+      rootPassword: rootPasswordSecret,
       advertiseTags: [meshTag],
       localUsers: this.probeUser ? [this.probeUser] : undefined,
       authKey: this.authKeys.key,

@@ -140,7 +140,7 @@ export class AwsSubnetRouter extends Construct {
         ...(imageUpdates === "replace" ? { image: this.image.imageId } : {}),
       },
     });
-    this.succession.renewKey(this.authKey.keys!);
+    this.succession.renewKey(this.authKey.keys[0]);
 
     this.router = new Instance(this, "router", {
       ami: this.image.imageId,
@@ -153,7 +153,7 @@ export class AwsSubnetRouter extends Construct {
       iamInstanceProfile: this.instanceProfile.profile.name,
       // Only SNAT-off forwarding needs this: with SNAT every packet the router sends is its own.
       sourceDestCheck: plan.snatSubnetRoutes,
-      userDataBase64: base64gzipTemplate(fillTemplateSlots(script, { [KEY_SLOT]: this.authKey.keyForEachNode })),
+      userDataBase64: base64gzipTemplate(fillTemplateSlots(script, { [KEY_SLOT]: this.authKey.singleKey!.expression })),
       // A new script (or key) must reach a new instance: cloud-init runs user data on first boot only.
       userDataReplaceOnChange: true,
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },

@@ -95,7 +95,7 @@ export class LinodeSubnetRouter extends Construct {
         firewall: this.firewall.firewall.id,
       },
     });
-    this.succession.renewKey(this.authKey.keys!);
+    this.succession.renewKey(this.authKey.keys[0]);
 
     claimLinodeLabel(this, "instance", plan.hostname, "hostname (the router's Linode label)");
     this.router = new Instance(this, "router", {
@@ -111,7 +111,7 @@ export class LinodeSubnetRouter extends Construct {
         publicInterface(true),
         vpcInterface({ subnetId: this.vpc.subnetId(plan.routerSubnetName), address: plan.routerAddress }),
       ],
-      metadata: [{ userData: base64gzipTemplate(fillTemplateSlots(script, { [KEY_SLOT]: this.authKey.keyForEachNode })) }],
+      metadata: [{ userData: base64gzipTemplate(fillTemplateSlots(script, { [KEY_SLOT]: this.authKey.singleKey!.expression })) }],
       // A changed script replaces the router (with a new key, and the old device removed first).
       lifecycle: { replaceTriggeredBy: [resourceAddress(this.succession.revision)] },
     });
