@@ -20,6 +20,7 @@ import { evaluateConnection } from "../src/tailnet/policy/evaluate";
 import { parseHujson } from "../src/tailnet/policy/hujson";
 import { synthesizedStack } from "./helpers/synth";
 import { nodeScriptTemplate } from "./helpers/mesh";
+import { groupBlocks, onlyGroup } from "./helpers/groups";
 
 /** The node's user_data as the one template it stands for (see nodeScriptTemplate). */
 const decodeUserData = (doc: any, node: any): string => nodeScriptTemplate(doc, node.metadata[0].user_data);
@@ -33,7 +34,7 @@ function synthAlone(props: ErlangClusterStackProps = {}, base = PolicyBase.empty
 
 describe("erlang-cluster stack (app default)", () => {
   const doc = synthesizedStack("erlang-cluster");
-  const node = doc.resource.linode_instance.erlang;
+  const node = onlyGroup(doc, "linode_instance", "erlang");
   const script = decodeUserData(doc, node);
 
   test("snapshot of the synthesized JSON", () => {
@@ -41,8 +42,10 @@ describe("erlang-cluster stack (app default)", () => {
   });
 
   test("three nodes in Tokyo, for_each keyed by name, created behind the firewall, cloud-init only", () => {
-    expect(node.for_each).toBe("${local.erlang_regions}");
-    expect(doc.locals.erlang_regions).toEqual({ "ap-northeast-1": "ap-northeast", "ap-northeast-2": "ap-northeast", "ap-northeast-3": "ap-northeast" });
+    // One region: one instance resource, erlang_ap_northeast, over that region's local.
+    expect(Object.keys(groupBlocks(doc, "linode_instance", "erlang"))).toEqual(["ap_northeast"]);
+    expect(node.for_each).toBe("${local.erlang_ap_northeast}");
+    expect(doc.locals.erlang_ap_northeast).toEqual({ "ap-northeast-1": "ap-northeast", "ap-northeast-2": "ap-northeast", "ap-northeast-3": "ap-northeast" });
     expect(node).toMatchObject({ label: "erl-${each.key}", region: "${each.value}", type: "g6-standard-2" });
     expect(node.firewall_id).toBe("${linode_firewall.erlang.id}");
     expect(node.tags).toEqual(["tailscale", "erlang-cluster"]);
@@ -111,7 +114,7 @@ describe("erlang-cluster stack (app default)", () => {
   });
 
   test("keys: single-use, tagged tag:erlang; the stack depends on the mesh stack, which owns the policy", () => {
-    const key = doc.resource.tailscale_tailnet_key.erlang;
+    const key = onlyGroup(doc, "tailscale_tailnet_key", "erlang");
     expect(key).toMatchObject({ reusable: false, preauthorized: true, tags: ["tag:erlang"], recreate_if_invalid: "never" });
     expect(key.for_each).toEqual(node.for_each);
     expect(doc.resource.tailscale_acl).toBeUndefined();
@@ -193,8 +196,11 @@ describe("options", () => {
       release: { command: ["/opt/app/bin/app", "foreground"] },
       syncTimeoutMs: 10_000,
     });
-    const script = decodeUserData(doc, doc.resource.linode_instance.erlang);
-    expect(Object.keys(doc.locals.erlang_regions)).toEqual(["ap-northeast-1", "ap-northeast-2", "jp-osa-1", "jp-osa-2"]);
+    const groups = groupBlocks(doc, "linode_instance", "erlang");
+    expect(Object.keys(groups).sort()).toEqual(["ap_northeast", "jp_osa"]);
+    const script = decodeUserData(doc, groups.jp_osa);
+    expect(Object.keys(doc.locals.erlang_ap_northeast)).toEqual(["ap-northeast-1", "ap-northeast-2"]);
+    expect(Object.keys(doc.locals.erlang_jp_osa)).toEqual(["jp-osa-1", "jp-osa-2"]);
     expect(script).toContain("-name erlang@erl-${each.key}.tail1234.ts.net\n");
     expect(doc.output.cluster.value.members).toEqual([
       "erlang@erl-ap-northeast-1.tail1234.ts.net",
@@ -262,13 +268,13 @@ if (!TERRAFORM) console.warn("SKIPPED erlang-cluster offline plan: terraform is 
         const created = (p.plan.resource_changes ?? []).filter((rc) => rc.change.actions.includes("create")).map((rc) => rc.address).sort();
         expect(created).toEqual([
           "linode_firewall.erlang",
-          'linode_instance.erlang["ap-northeast-1"]',
-          'linode_instance.erlang["ap-northeast-2"]',
-          'linode_instance.erlang["ap-northeast-3"]',
+          'linode_instance.erlang_ap_northeast["ap-northeast-1"]',
+          'linode_instance.erlang_ap_northeast["ap-northeast-2"]',
+          'linode_instance.erlang_ap_northeast["ap-northeast-3"]',
           "random_password.erlang_cookie",
-          'tailscale_tailnet_key.erlang["ap-northeast-1"]',
-          'tailscale_tailnet_key.erlang["ap-northeast-2"]',
-          'tailscale_tailnet_key.erlang["ap-northeast-3"]',
+          'tailscale_tailnet_key.erlang_ap_northeast["ap-northeast-1"]',
+          'tailscale_tailnet_key.erlang_ap_northeast["ap-northeast-2"]',
+          'tailscale_tailnet_key.erlang_ap_northeast["ap-northeast-3"]',
         ]);
         await s.apply();
         const state = JSON.parse(fs.readFileSync(path.join(s.workDir, "terraform.tfstate"), "utf8"));

@@ -4,24 +4,34 @@ import { ARTICLE_REGIONS } from "../src/catalog/regions";
 import { parseHujson } from "../src/tailnet/policy/hujson";
 import { synthesizedStack } from "./helpers/synth";
 import { nodeScriptTemplate, synthMesh, withoutMetadata } from "./helpers/mesh";
+import { groupBlocks } from "./helpers/groups";
 
 /** The node's user_data as the one template it stands for (see nodeScriptTemplate). */
 const decodeUserData = (doc: any, node: any): string => nodeScriptTemplate(doc, node.metadata[0].user_data);
 
 describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
   const stack = synthesizedStack("mesh");
-  const node = stack.resource.linode_instance.node;
+  const nodes = groupBlocks(stack, "linode_instance", "node");
+  // One node per region in the app's mesh: every group's block is alike but for its map and key.
+  const node = nodes.ap_west;
 
   test("snapshot of the synthesized JSON", () => {
     expect(stack).toMatchSnapshot();
   });
 
-  test("one node per region, for_each keyed by region slug, over one local map of regions", () => {
-    // A local of strings, not a literal map (nor one of objects) in for_each: Terraform 1.11 goes
-    // over the whole for_each value once per instance.
-    expect(node.for_each).toBe("${local.node_regions}");
-    expect(Object.keys(stack.locals.node_regions).sort()).toEqual([...ARTICLE_REGIONS].sort());
-    expect(stack.locals.node_regions["ap-northeast"]).toBe("ap-northeast");
+  test("one node per region, for_each keyed by region slug, one instance resource per region over its own local", () => {
+    // A local of strings per region, not a literal map (nor one of objects) in for_each: Terraform
+    // 1.11 goes over the whole for_each value once per instance.
+    const groups = ARTICLE_REGIONS.map((r) => r.replace(/-/g, "_"));
+    expect(Object.keys(nodes).sort()).toEqual([...groups].sort());
+    for (const r of ARTICLE_REGIONS) {
+      const g = r.replace(/-/g, "_");
+      expect(nodes[g].for_each).toBe(`\${local.node_${g}}`);
+      expect(stack.locals[`node_${g}`]).toEqual({ [r]: r });
+      const same = (b: any) => JSON.stringify({ ...b, "//": 0, for_each: 0, metadata: b.metadata[0].user_data.replace(/auth_keys_[a-z0-9_]+\[/, "auth_keys_G[") });
+      expect(same(nodes[g])).toBe(same(node));
+    }
+    expect(stack.locals.node_regions).toBeUndefined();
     expect(node.region).toBe("${each.value}");
     expect(node.label).toBe("mesh-${each.key}");
     expect(node.type).toBe("g6-standard-2");
@@ -47,18 +57,21 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
       ["ICMP", null],
       ["UDP", "40000"],
     ]);
-    expect(node.firewall_id).toBe("${linode_firewall.mesh.id}");
+    for (const n of Object.values(nodes)) expect(n.firewall_id).toBe("${linode_firewall.mesh.id}");
   });
 
   test("managed keys: one single-use, pre-authorised, tagged key per node, minted after the policy", () => {
-    const key = stack.resource.tailscale_tailnet_key.node;
-    expect(key.for_each).toEqual(node.for_each);
-    expect(key).toMatchObject({ reusable: false, ephemeral: false, preauthorized: true, expiry: 3600, recreate_if_invalid: "never" });
-    // The app's mesh has peer relays: their keys carry the relay tag too.
-    expect(key.tags).toBe(
-      '${compact(["tag:mesh", contains(["ap-west", "ca-central", "us-iad", "us-ord", "fr-par", "eu-west", "ap-south", "eu-central", "ap-northeast"], each.key) ? "tag:mesh-relay" : ""])}',
-    );
-    expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
+    const keys = groupBlocks(stack, "tailscale_tailnet_key", "node");
+    expect(Object.keys(keys).sort()).toEqual(Object.keys(nodes).sort());
+    const relays = ["ap-west", "ca-central", "us-iad", "us-ord", "fr-par", "eu-west", "ap-south", "eu-central", "ap-northeast"];
+    for (const [g, key] of Object.entries(keys)) {
+      expect(key.for_each).toEqual(nodes[g].for_each);
+      expect(key).toMatchObject({ reusable: false, ephemeral: false, preauthorized: true, expiry: 3600, recreate_if_invalid: "never" });
+      // The app's mesh has peer relays: their keys carry the relay tag too (one node per region,
+      // so each group's tags are a literal).
+      expect(key.tags).toEqual(relays.includes(g.replace(/_/g, "-")) ? ["tag:mesh", "tag:mesh-relay"] : ["tag:mesh"]);
+      expect(key.depends_on).toEqual(["tailscale_acl.mesh"]);
+    }
   });
 
   test("policy: the user's base first, then the mesh's tag, grants, SSH rules and test, then the subnet routers'", () => {
@@ -121,42 +134,48 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
     expect(node.provisioner).toBeUndefined();
     const script = decodeUserData(stack, node);
     expect(script.startsWith("#!/bin/bash\n")).toBe(true);
-    expect(script).toContain("${local.node_auth_keys[each.key]}");
+    expect(script).toContain("${local.node_auth_keys_ap_west[each.key]}");
     expect(script).toContain("--hostname=mesh-${each.key}");
     expect(script).toContain("--advertise-tags=tag:mesh");
     expect(script).not.toContain("curl -fsSL https://tailscale.com/install.sh | sh");
     const keyLines = script.split("\n").filter((l) => l.includes("auth_keys"));
-    expect(keyLines).toEqual(["${local.node_auth_keys[each.key]}"]);
-    // Each node's key, read from one map built once (not the whole key resource per node).
-    expect(stack.locals.node_auth_keys).toBe("${{ for k, v in tailscale_tailnet_key.node : k => v.key }}");
+    expect(keyLines).toEqual(["${local.node_auth_keys_ap_west[each.key]}"]);
+    // Each node's key, read from its region's map built once (not the whole key resource per node).
+    expect(stack.locals.node_auth_keys_ap_west).toBe("${{ for k, v in tailscale_tailnet_key.node_ap_west : k => v.key }}");
     // The script is one local; the key goes in last, after the hostname.
     expect(node.metadata[0].user_data).toBe(
-      '${base64gzip(replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key]))}',
+      '${base64gzip(replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys_ap_west[each.key]))}',
     );
     // Every bash expansion reached Terraform escaped, so Terraform leaves it to bash.
     const unescaped = script.replace(/\$\$\{/g, "").match(/\$\{[^}]*\}/g) ?? [];
-    expect([...new Set(unescaped)].sort()).toEqual(["${each.key}", "${local.node_auth_keys[each.key]}"]);
+    expect([...new Set(unescaped)].sort()).toEqual(["${each.key}", "${local.node_auth_keys_ap_west[each.key]}"]);
     expect(node.lifecycle.ignore_changes).toEqual(["metadata"]);
   });
 
   test("outputs: per-node label, region, public IPv4 and tailnet hostname", () => {
-    expect(stack.output.nodes.value).toBe(
-      "${{ for key, val in linode_instance.node: key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }}",
-    );
+    const per = (g: string) => `{ for key, val in linode_instance.node_${g} : key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }`;
+    expect(stack.output.nodes.value).toBe(`\${merge(${Object.keys(nodes).sort().map(per).join(", ")})}`);
   });
 });
 
 describe("for_each churn, at synthesis", () => {
-  test("removing one region from the middle changes only that region's map entries", () => {
+  test("removing one region from the middle removes only that region's resources and locals", () => {
     const all = withoutMetadata(synthMesh());
     const fewer = withoutMetadata(synthMesh({ regions: ARTICLE_REGIONS.filter((r) => r !== "us-ord") }));
-    // Put the removed entry back: everything else must be byte-identical.
+    // Put the removed region's parts back: everything else must be byte-identical.
     const restored = JSON.parse(JSON.stringify(fewer));
-    for (const [type, name] of [["linode_instance", "node"], ["tailscale_tailnet_key", "node"]]) {
-      expect(restored.resource[type][name].for_each).toBe("${local.node_regions}");
+    for (const type of ["linode_instance", "tailscale_tailnet_key"]) {
+      expect(restored.resource[type].node_us_ord).toBeUndefined();
+      restored.resource[type].node_us_ord = all.resource[type].node_us_ord;
     }
-    expect(restored.locals.node_regions["us-ord"]).toBeUndefined();
-    restored.locals.node_regions["us-ord"] = all.locals.node_regions["us-ord"];
+    for (const local of ["node_us_ord", "node_auth_keys_us_ord"]) {
+      expect(restored.locals[local]).toBeUndefined();
+      restored.locals[local] = all.locals[local];
+    }
+    // The output's map loses that region's part, nothing else.
+    const part = "{ for key, val in linode_instance.node_us_ord : key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }";
+    expect(restored.output.nodes.value).toBe(all.output.nodes.value.replace(`, ${part}`, ""));
+    restored.output.nodes.value = all.output.nodes.value;
     const sortKeys = (x: any): any =>
       Array.isArray(x) ? x.map(sortKeys) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys(x[k])])) : x;
     expect(JSON.stringify(sortKeys(restored))).toBe(JSON.stringify(sortKeys(all)));
@@ -165,7 +184,7 @@ describe("for_each churn, at synthesis", () => {
 
 describe("remote-exec delivery (as the article), with SSH from admin networks", () => {
   const stack = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24", "2001:db8::/48"] });
-  const node = stack.resource.linode_instance.node;
+  const node = groupBlocks(stack, "linode_instance", "node").us_ord;
 
   test("SSH rule only from the admin networks, split by family", () => {
     const ssh = stack.resource.linode_firewall.mesh.inbound.find((r: any) => r.label === "ssh-admin");
@@ -185,7 +204,7 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
     expect(rexec.inline[0]).toBe("#!/bin/bash");
     expect(rexec.inline[1]).toBe('rm -f -- "$0"');
     expect(rexec.inline[2]).toBe(
-      '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys[each.key])}',
+      '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys_us_ord[each.key])}',
     );
     expect(nodeScriptTemplate(stack, rexec.inline[2])).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
     expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${self.ip_address}", private_key: "${var.ssh_private_key}" });
@@ -202,21 +221,26 @@ describe("pre-made key mode", () => {
   test("no tailscale provider or resources; the key is a sensitive, validated variable", () => {
     expect(stack.provider.tailscale).toBeUndefined();
     expect(stack.resource.tailscale_tailnet_key).toBeUndefined();
+    // Every group's nodes read the one pre-made key.
     expect(stack.variable.tailscale_auth_key).toMatchObject({ sensitive: true, nullable: false, type: "string" });
     expect(stack.variable.tailscale_auth_key.validation[0].condition).toContain('startswith(var.tailscale_auth_key, "tskey-")');
-    expect(decodeUserData(stack, stack.resource.linode_instance.node)).toContain("\n${var.tailscale_auth_key}\n");
+    for (const n of Object.values(groupBlocks(stack, "linode_instance", "node"))) expect(decodeUserData(stack, n)).toContain("\n${var.tailscale_auth_key}\n");
   });
 });
 
 describe("root password, when asked for", () => {
   const stack = synthMesh({ rootPassword: true });
   test("one random_password per node, sensitive by the provider, used as root_pass; none by default", () => {
-    const pw = stack.resource.random_password.node_root;
-    expect(pw.for_each).toBe("${local.node_regions}");
-    expect(stack.resource.linode_instance.node.for_each).toBe("${local.node_regions}");
-    expect(pw).toMatchObject({ length: 32, special: true });
-    expect(stack.locals.node_root_passwords).toBe("${{ for k, v in random_password.node_root : k => v.result }}");
-    expect(stack.resource.linode_instance.node.root_pass).toBe("${local.node_root_passwords[each.key]}");
+    const pws = groupBlocks(stack, "random_password", "node_root");
+    const nodes = groupBlocks(stack, "linode_instance", "node");
+    expect(Object.keys(pws).sort()).toEqual(Object.keys(nodes).sort());
+    for (const [g, pw] of Object.entries(pws)) {
+      expect(pw.for_each).toBe(`\${local.node_${g}}`);
+      expect(nodes[g].for_each).toBe(`\${local.node_${g}}`);
+      expect(pw).toMatchObject({ length: 32, special: true });
+      expect(stack.locals[`node_root_passwords_${g}`]).toBe(`\${{ for k, v in random_password.node_root_${g} : k => v.result }}`);
+      expect(nodes[g].root_pass).toBe(`\${local.node_root_passwords_${g}[each.key]}`);
+    }
     expect(stack.resource.random_string).toBeUndefined();
     expect(synthMesh().resource.random_password).toBeUndefined();
   });
@@ -243,7 +267,9 @@ describe("peer relays", () => {
       "/output/peer_relays",
       "/resource/linode_firewall/mesh/inbound/2",
       "/resource/tailscale_acl/mesh/acl",
-      "/resource/tailscale_tailnet_key/node/tags",
+      // The relay regions' keys carry the relay tag too.
+      "/resource/tailscale_tailnet_key/node_ap_south/tags/1",
+      "/resource/tailscale_tailnet_key/node_us_west/tags/1",
     ]);
     expect(on.resource.linode_firewall.mesh.inbound[2]).toEqual({
       label: "tailscale-peer-relay", action: "ACCEPT", protocol: "UDP", ports: "40000", ipv4: ["0.0.0.0/0"], ipv6: ["::/0"],
@@ -260,7 +286,7 @@ describe("peer relays", () => {
   });
 
   test("the script makes the listed nodes relays and turns the relay off on the others", () => {
-    const script = decodeUserData(on, on.resource.linode_instance.node);
+    const script = decodeUserData(on, groupBlocks(on, "linode_instance", "node").us_west);
     expect(script).toContain("readonly PEER_RELAY_HOSTNAMES=('mesh-us-west' 'mesh-ap-south')");
     expect(script).toContain(`"--advertise-tags=tag:mesh$(if [ "$PEER_RELAY" -eq 1 ]; then printf '%s' ',tag:mesh-relay'; fi)"`);
     expect(script).toContain('tailscale set --relay-server-port="$want"');

@@ -10,21 +10,32 @@ import { defaultTimeLimitMs, estimateInstances, findTerraform, OfflineSession, T
 import { nodesFromRegions } from "../src/linode/tailscale-nodes";
 import { LINODE_REGIONS } from "../src/catalog/regions";
 import { synthMesh } from "./helpers/mesh";
+import { groupBlocks } from "./helpers/groups";
 
 const hundred = LINODE_REGIONS.slice(0, 20).map((r) => r.slug);
 
 describe("a 100-node mesh reads every per-node value through a local", () => {
   const doc = synthMesh({ nodes: nodesFromRegions(hundred, 5) });
-  const node = doc.resource.linode_instance.node;
+  const nodes = groupBlocks(doc, "linode_instance", "node");
+  const keys = groupBlocks(doc, "tailscale_tailnet_key", "node");
 
-  test("for_each over one local map; no literal map, no per-node reference to a whole resource", () => {
-    expect(Object.keys(doc.locals.node_regions)).toHaveLength(100);
-    // A map of strings: Terraform 1.11 walks the whole for_each value once per instance.
-    expect(Object.values(doc.locals.node_regions).every((r) => typeof r === "string")).toBe(true);
-    for (const r of [node, doc.resource.tailscale_tailnet_key.node]) expect(r.for_each).toBe("${local.node_regions}");
+  test("one resource per region and kind, for_each over the region's local map; no literal map, no per-node reference to a whole resource", () => {
+    const groups = hundred.map((r) => r.replace(/-/g, "_")).sort();
+    expect(Object.keys(nodes).sort()).toEqual(groups);
+    expect(Object.keys(keys).sort()).toEqual(groups);
+    for (const g of groups) {
+      // A map of strings, five nodes: Terraform 1.11 walks the whole for_each value once per instance.
+      expect(Object.keys(doc.locals[`node_${g}`])).toHaveLength(5);
+      expect(Object.values(doc.locals[`node_${g}`]).every((r) => typeof r === "string")).toBe(true);
+      for (const r of [nodes[g], keys[g]]) expect(r.for_each).toBe(`\${local.node_${g}}`);
+      // A node reads its own region's keys only, so its dependencies do not grow with the mesh.
+      const refs = JSON.stringify(nodes[g]).match(/(?:local|tailscale_tailnet_key)\.[a-z0-9_]+/g) ?? [];
+      expect([...new Set(refs)].sort()).toEqual(["local.node_bootstrap", `local.node_auth_keys_${g}`, `local.node_${g}`].sort());
+      expect(doc.locals[`node_auth_keys_${g}`]).toBe(`\${{ for k, v in tailscale_tailnet_key.node_${g} : k => v.key }}`);
+    }
     const text = JSON.stringify(doc.resource);
     // Terraform 1.11 builds the whole resource for each `<resource>[each.key]` (hashicorp/terraform#26355).
-    expect(text).not.toMatch(/tailscale_tailnet_key\.node\[each\.key\]/);
+    expect(text).not.toMatch(/tailscale_tailnet_key\.node[a-z0-9_]*\[each\.key\]/);
     // The script appears once, in its local, not once per node or inside the instance's config.
     expect(text).not.toContain("#!/bin/bash\\n");
     expect(doc.locals.node_bootstrap.startsWith("#!/bin/bash\n")).toBe(true);

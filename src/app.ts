@@ -13,6 +13,7 @@ import { quietDeprecatedCoreCalls } from "./terraform/core";
 import { ErlangClusterStack } from "./systems/erlang-cluster/erlang-cluster-stack";
 import { checkProjectEnv } from "./validation/env";
 import { withOutdirLock } from "./terraform/outdir-lock";
+import { ungroupedAddressesFromEnv } from "./terraform/regrouping";
 
 export interface BuildAppOptions {
   /** Where to write cdktf.out. @default CDKTF_OUTDIR or "cdktf.out" (cdktf's own default) */
@@ -45,9 +46,12 @@ export function buildApp(options: BuildAppOptions = {}): App {
   // owns the tailnet policy: the user's tailnet-policy.hujson plus what every system adds.
   // Peer relays where `npm run placement` puts them: pairs that can't go direct stay close to
   // their fibre limit instead of detouring (System 2's lesson).
+  // A state from before per-node resources were grouped by region: see RegroupedResource.
+  const ungroupedAddresses = ungroupedAddressesFromEnv(options.env ?? process.env);
   const mesh = new MeshStack(app, "mesh", {
     tailnetPolicy: { base: PolicyBase.fromFile(projectFile("tailnet-policy.hujson")) },
     peerRelays: { relays: "placed" },
+    ungroupedAddresses,
   });
   // Subnet routers add their tags, route approvals and grants to the mesh's policy (one
   // tailscale_acl for the tailnet), so they apply after it. Each has a private target to prove the
@@ -56,7 +60,7 @@ export function buildApp(options: BuildAppOptions = {}): App {
   new AwsSubnetRouterStack(app, "subnet-router-aws", { tailnetPolicy: mesh.tailnetPolicy, target: true });
   // Systems on the same tailnet add to the mesh's policy (one tailscale_acl per tailnet); their keys
   // wait for it, so this stack depends on the mesh stack.
-  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy });
+  new ErlangClusterStack(app, "erlang-cluster", { tailnetPolicy: mesh.tailnetPolicy, ungroupedAddresses });
   // The HA site-to-site VPN (IPsec, not the tailnet): its own VPC and VLAN, with an AWS test host to
   // ping from the client. The admin networks and SSH keys are runtime variables (TF_VAR_admin_cidrs,
   // TF_VAR_ssh_public_keys): the configuration is delivered over SSH once both clouds exist.

@@ -2,6 +2,7 @@
  * Runs the real `terraform` binary against the offline provider server: init, validate, plan,
  * show, apply, in a prepared work dir with a sealed environment.
  */
+import { guardHint } from "../terraform/regrouping";
 import { redactPlanJson } from "./redact";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -294,7 +295,9 @@ export class OfflineSession {
     if (planned.timedOut) throw new Error(timedOutMessage(["plan"], planned));
     if (planned.code !== 0) {
       const errors = diagnostics.filter((d) => d.severity === "error").map((d) => `Error: ${d.summary}${d.detail ? `\n${d.detail}` : ""}`);
-      throw new Error(`${this.engine.name} plan failed (exit ${planned.code}):\n${errors.join("\n\n") || planned.stderr || planned.stdout}`);
+      const text = errors.join("\n\n") || planned.stderr || planned.stdout;
+      const hint = guardHint(this.prepared.config, text);
+      throw new Error(`${this.engine.name} plan failed (exit ${planned.code}):\n${text}${hint ? `\n\n${hint}` : ""}`);
     }
     const raw = await this.must(["show", "-no-color", "tfplan"]);
     const shown = await this.must(["show", "-json", "tfplan"]);

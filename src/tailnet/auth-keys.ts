@@ -67,14 +67,14 @@ export class NodeAuthKeys extends Construct {
     const extra = props.extraTags;
     if (extra && !props.nodes) throw new Error("NodeAuthKeys: extraTags needs the node map (nodes)");
     const guard = source.policy.guardKeys(this, [...props.tags, ...(extra?.tags ?? []).filter((t) => !props.tags.includes(t))]);
-    const keyProps = (forEach?: TerraformIterator) => ({
+    const keyProps = (forEach?: TerraformIterator, nodes?: readonly string[]) => ({
       forEach,
       description,
       reusable: false,
       ephemeral: false,
       preauthorized: true,
       expiry,
-      tags: extra ? tagsForEach(props.tags, extra) : [...props.tags],
+      tags: extra ? tagsForEach(props.tags, extra, nodes) : [...props.tags],
       // Single-use keys are spent once the node has joined; never mint a new one (and churn the node).
       recreateIfInvalid: "never",
       // The policy must own the tags before a tagged key can be minted: the policy resource comes
@@ -92,7 +92,7 @@ export class NodeAuthKeys extends Construct {
       return;
     }
     this.keys = nodes.groups.map((g) => {
-      const key = new TailnetKey(this, `key-${g.id}`, keyProps(g.iterator));
+      const key = new TailnetKey(this, `key-${g.id}`, keyProps(g.iterator, g.nodes.map((n) => n.name)));
       key.overrideLogicalId(groupResourceName(name, g.id));
       return key;
     });
@@ -111,12 +111,19 @@ export class NodeAuthKeys extends Construct {
 }
 
 /**
- * Per-node tags as one expression: every key's tags, plus `extra.tags` where each.key is one of
- * `extra.nodes`. Written with string conditionals and compact() so both branches have one type.
+ * Tags of the keys of a group of nodes: every key's tags, plus `extra.tags` for the nodes in
+ * `extra.nodes`. A literal when that is all or none of the group; otherwise one expression with
+ * string conditionals and compact(), so both branches have one type.
  */
-function tagsForEach(base: readonly string[], extra: { readonly nodes: readonly string[]; readonly tags: readonly string[] }): string[] {
+function tagsForEach(base: readonly string[], extra: { readonly nodes: readonly string[]; readonly tags: readonly string[] }, group?: readonly string[]): string[] {
+  const more = extra.tags.filter((t) => !base.includes(t));
+  if (group) {
+    const inGroup = group.filter((n) => extra.nodes.includes(n));
+    if (inGroup.length === 0) return [...base];
+    if (inGroup.length === group.length) return [...base, ...more];
+  }
   const q = (v: string) => JSON.stringify(v);
-  const nodes = `[${extra.nodes.map(q).join(", ")}]`;
-  const parts = [...base.map(q), ...extra.tags.filter((t) => !base.includes(t)).map((t) => `contains(${nodes}, each.key) ? ${q(t)} : ""`)];
+  const nodes = `[${(group ? extra.nodes.filter((n) => group.includes(n)) : extra.nodes).map(q).join(", ")}]`;
+  const parts = [...base.map(q), ...more.map((t) => `contains(${nodes}, each.key) ? ${q(t)} : ""`)];
   return Token.asList(`\${compact([${parts.join(", ")}])}`);
 }

@@ -8,6 +8,7 @@
  * or PGPASSWORD / ~/.pgpass for pg). Terraform writes backend settings given in the configuration
  * into .terraform/terraform.tfstate, so a secret there would land on disk too.
  */
+import { UNGROUPED_ADDRESSES_ENV } from "./regrouping";
 import { LocalBackend, LocalBackendConfig, PgBackend, PgBackendConfig, S3Backend, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { didYouMean, fail, naturalSort, requireOneOf, sentences } from "../validation";
@@ -306,6 +307,8 @@ export const BACKEND_ENV = {
 export function backendFromEnv(env: NodeJS.ProcessEnv): BackendOptions {
   const known = Object.keys(BACKEND_ENV);
   for (const k of Object.keys(env).filter((k) => /^TAILNET_/i.test(k)).sort()) {
+    // The one TAILNET_ setting that is not the backend's (read by buildApp).
+    if (k === UNGROUPED_ADDRESSES_ENV) continue;
     if (!known.includes(k)) {
       fail(k, sentences("is not a setting this app reads.", didYouMean(k, known), `Backend settings: ${naturalSort(known).join(", ")}.`));
     }

@@ -5,12 +5,14 @@
  */
 import { distance } from "fastest-levenshtein";
 import { BACKEND_ENV } from "../terraform/backend";
+import { UNGROUPED_ADDRESSES_ENV } from "../terraform/regrouping";
 import { fail } from "./index";
 import { naturalSort, sentences, suggestion } from "./suggest";
 
 /** Every variable the project reads, by the program that reads it. */
 export const PROJECT_ENV: Readonly<Record<string, string>> = {
   ...BACKEND_ENV,
+  [UNGROUPED_ADDRESSES_ENV]: "guard (default), move or off: a state from before per-node resources were grouped by region (README, Upgrading)",
   SYNTH_DEBUG: "1: source maps, token creation stacks, no runner cache (for an unexpected error)",
   RUN_TS_CACHES: "0: scripts/run-ts.js keeps no cache",
   RUN_TS_CACHE_DIR: "where scripts/run-ts.js keeps its caches (default dist/)",

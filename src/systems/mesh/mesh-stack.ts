@@ -1,3 +1,4 @@
+import { UngroupedAddresses } from "../../terraform/regrouping";
 import { Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { linodeProvider } from "../../linode/provider";
 import { Construct } from "constructs";
@@ -56,6 +57,13 @@ export interface MeshStackProps extends CommonStackProps {
   readonly tailscaleVersion?: string;
   /** A random_password per node as root password (console access). @default false: no password */
   readonly rootPassword?: boolean;
+  /**
+   * A state written when each kind of per-node resource was one for_each resource over every node
+   * (`linode_instance.node["<node>"]`): "guard" stops its plan before anything is destroyed, "move"
+   * moves every node to its region's resource (for the one apply that migrates), "off" neither.
+   * @default "guard"
+   */
+  readonly ungroupedAddresses?: UngroupedAddresses;
   /**
    * Tailscale peer relays on some nodes (managed keys): which ones ("all", "placed", or regions),
    * their UDP port and tag. @default off
@@ -187,6 +195,7 @@ export class MeshStack extends TerraformStack {
       tailnetPolicy: ownTailnetPolicy(props),
       tailscaleVersion: props.tailscaleVersion,
       rootPassword: props.rootPassword,
+      ungroupedAddresses: props.ungroupedAddresses,
       peerRelays: props.peerRelays,
       // The synth-time check above guarantees the list; the variable carries it at runtime.
       sshSourceCidrs: delivery === "remote-exec" ? (sshCidrs.length ? sshCidrs : [...adminCidrs]) : [],
