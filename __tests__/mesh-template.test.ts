@@ -6,6 +6,7 @@ import { gunzipSync } from "zlib";
 import { findTerraform } from "../src/harness/runner";
 import { distroForImage, renderNodeBootstrapScript } from "../src/tailnet/bootstrap";
 import { synthMesh } from "./helpers/mesh";
+import { groupBlocks } from "./helpers/groups";
 
 // End to end through the real Terraform: the script embedded in the synthesized JSON (escaped for
 // Terraform's template language, gzipped and base64-encoded at plan time) must come out on the node
@@ -20,7 +21,7 @@ if (!terraform) console.warn("mesh-template.test: terraform not on PATH; skipped
 function evaluate(values: Record<string, string>, locals: Record<string, string>, stackLocals: Record<string, unknown>): Record<string, string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-template-"));
   const swap = (s: string) =>
-    s.replace(/"mesh-\$\{each\.key\}"/g, "local.hostname").replace(/local\.node_auth_keys\[each\.key\]/g, "local.key");
+    s.replace(/"mesh-\$\{each\.key\}"/g, "local.hostname").replace(/local\.node_auth_keys_[a-z0-9_]+\[each\.key\]/g, "local.key");
   const output = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: swap(v) }]));
   fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: { ...stackLocals, ...locals }, output }));
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
@@ -50,14 +51,14 @@ function evaluate(values: Record<string, string>, locals: Record<string, string>
 
   test("cloud-init user_data decodes to the rendered script", () => {
     const stack = synthMesh();
-    const node = stack.resource.linode_instance.node;
+    const node = groupBlocks(stack, "linode_instance", "node").ap_northeast;
     const { user_data } = evaluate({ user_data: node.metadata[0].user_data }, locals, { node_bootstrap: stack.locals.node_bootstrap });
     expect(gunzipSync(Buffer.from(user_data, "base64")).toString("utf8")).toBe(expected);
   }, 60_000);
 
   test("remote-exec inline script is the rendered script", () => {
     const stack = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"] });
-    const node = stack.resource.linode_instance.node;
+    const node = groupBlocks(stack, "linode_instance", "node").ap_northeast;
     const inline: string[] = node.provisioner[0]["remote-exec"].inline;
     const { script } = evaluate({ script: inline[2] }, locals, { node_bootstrap: stack.locals.node_bootstrap });
     expect(script).toBe(expected);

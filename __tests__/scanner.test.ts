@@ -101,7 +101,7 @@ describe("the accepted list", () => {
       for (const [stack, addrs] of Object.entries(a.where)) {
         expect(stacks).toContain(stack);
         expect(addrs.length).toBeGreaterThan(0);
-        for (const r of addrs) expect(r).toMatch(/^[a-z0-9_]+\.[a-z0-9_]+(\[.*\])?$/);
+        for (const r of addrs) expect(r).toMatch(/^[a-z0-9_]+\.[a-z0-9_]+(_\*)?(\[.*\])?$/);
       }
     }
     // One entry per check: one reason per check, in one place.

@@ -36,6 +36,7 @@ import { MeshNode } from "../src/probe/types";
 import { composedAppPolicy, withoutAllowAll } from "./helpers/lab-policy";
 import { probeFromFirst } from "./helpers/lab-probe";
 import { nodeScriptTemplate, synthMesh } from "./helpers/mesh";
+import { groupBlocks, groupedNodes } from "./helpers/groups";
 
 const reason = tailnetLabUnavailable([["iperf3", ["--version"]], ["nc", ["-h"]]]);
 if (reason) console.warn(`SKIPPED tailnet lab mesh rehearsal: ${reason}`);
@@ -51,14 +52,19 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
   const resolvBefore = readFileSync("/etc/resolv.conf", "utf8");
   const varLibBefore = existsSync("/var/lib/tailscale");
   const doc = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"] });
-  const instance = doc.resource.linode_instance.node;
-  const keyResource = doc.resource.tailscale_tailnet_key.node;
+  // One instance and one key resource per region (group); each node reads its own group's keys.
+  const instances = groupBlocks(doc, "linode_instance", "node");
+  const keys = groupBlocks(doc, "tailscale_tailnet_key", "node");
+  const groupOf = Object.fromEntries(groupedNodes(doc, "node").map((n) => [n.name, n.group]));
+  const keyResource = keys[groupOf["us-ord"]];
   // The script is one local; each node's copy is that text with its hostname and key put in.
-  const template = nodeScriptTemplate(doc, instance.provisioner[0]["remote-exec"].inline[2]);
-  const nodeRegions = doc.locals.node_regions as Record<string, string>;
-  const hostnameOf = (name: string) => evaluateTemplate(instance.label, { "each.key": name });
-  const forEach = Object.fromEntries(Object.keys(nodeRegions).map((name) => [name, { hostname: hostnameOf(name) }]));
-  const scriptFor = (name: string, key: string) => evaluateTemplate(template, { "each.key": name, "local.node_auth_keys[each.key]": key });
+  const hostnameOf = (name: string) => evaluateTemplate(instances[groupOf[name]].label, { "each.key": name });
+  const forEach = Object.fromEntries(Object.keys(groupOf).map((name) => [name, { hostname: hostnameOf(name) }]));
+  const scriptFor = (name: string, key: string) => {
+    const g = groupOf[name];
+    const template = nodeScriptTemplate(doc, instances[g].provisioner[0]["remote-exec"].inline[2]);
+    return evaluateTemplate(template, { "each.key": name, [`local.node_auth_keys_${g}[each.key]`]: key });
+  };
   // Four of the mesh's own nodes (the first four of its for_each map).
   const picked = Object.entries(forEach).slice(0, 4);
   const policy = composedAppPolicy();
@@ -77,7 +83,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     const adminId = String(lab.headscaleJson<{ id: string; name: string }[]>(["users", "list"]).find((u) => u.name === "lab-admin")!.id);
     const scripts = picked.map(([name]) => {
       // The stack's managed key: tailscale_tailnet_key's properties, minted by headscale.
-      const key = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
+      const key = lab.mintKey({ tags: keys[groupOf[name]].tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
       let s = scriptFor(name, key.key);
       if (BREAK === "drop-advertise-tags") s = s.replace(/ '--advertise-tags=[^']*'/, "");
       return s;
@@ -115,7 +121,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
       expect(self.HostName).toBe(picked[i][1].hostname);
       expect(self.Tags ?? []).toEqual(["tag:mesh"]);
       // The rendered `tailscale up` asked for the tag its key carries (the lab records it: docs/lab.md).
-      expect({ node: picked[i][0], advertised: lab.advertisedTags(nodes[i]) }).toEqual({ node: picked[i][0], advertised: keyResource.tags });
+      expect({ node: picked[i][0], advertised: lab.advertisedTags(nodes[i]) }).toEqual({ node: picked[i][0], advertised: keys[groupOf[picked[i][0]]].tags });
     }
     // headscale agrees: the devices are tagged (owned by the tag, not a user) and named as rendered.
     const hs = lab.headscaleNodes();
@@ -245,7 +251,7 @@ maybe("mesh through the lab tailnet (real tailscaled + headscale)", () => {
     const [key, v] = picked[3];
     const node = nodes[3];
     const script = () => {
-      const k = lab.mintKey({ tags: keyResource.tags, expirySeconds: keyResource.expiry });
+      const k = lab.mintKey({ tags: keys[groupOf[key]].tags, expirySeconds: keyResource.expiry });
       return scriptFor(key, k.key);
     };
     const devices = () => lab.headscaleNodes().filter((n) => n.name === v.hostname || n.given_name.startsWith(v.hostname));

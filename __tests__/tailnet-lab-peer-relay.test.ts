@@ -24,6 +24,7 @@ import { MeshNode, PathInfo } from "../src/probe/types";
 import { probeFromFirst } from "./helpers/lab-probe";
 import { composedAppPolicy } from "./helpers/lab-policy";
 import { nodeScriptTemplate, synthMesh } from "./helpers/mesh";
+import { groupBlocks } from "./helpers/groups";
 
 const reason = tailnetLabUnavailable([["iperf3", ["--version"]], ["ping", ["-V"]]]);
 if (reason) console.warn(`SKIPPED tailnet lab peer-relay rehearsal: ${reason}`);
@@ -43,8 +44,10 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
 maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () => {
   const started = Date.now();
   const doc = synthMesh({ delivery: "remote-exec", adminCidrs: ["203.0.113.0/24"], peerRelays: { relays: { regions: [RELAY_REGION] } } });
-  const keyResource = doc.resource.tailscale_tailnet_key.node;
-  const template = nodeScriptTemplate(doc, doc.resource.linode_instance.node.provisioner[0]["remote-exec"].inline[2]);
+  // One instance and one key resource per region (group); each node reads its own group's keys.
+  const instances = groupBlocks(doc, "linode_instance", "node");
+  const keyResource = groupBlocks(doc, "tailscale_tailnet_key", "node").us_ord;
+  const templateOf = (region: string) => nodeScriptTemplate(doc, instances[region.replace(/-/g, "_")].provisioner[0]["remote-exec"].inline[2]);
   const regions = ["us-ord", "us-iad", "us-east", "fr-par", "eu-central", "ap-south", "ap-west"];
   const policy = composedAppPolicy();
   const withoutRelayGrant = { ...policy, grants: (policy.grants ?? []).filter((g) => !(g.app && RELAY_CAP in g.app)) };
@@ -114,7 +117,7 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
         const region = regions[i];
         const tags = region === RELAY_REGION ? ["tag:mesh", "tag:mesh-relay"] : ["tag:mesh"];
         const key = lab.mintKey({ tags, expirySeconds: keyResource.expiry, reusable: keyResource.reusable, ephemeral: keyResource.ephemeral });
-        scripts[name] = evaluateTemplate(template, { "each.key": region, "local.node_auth_keys[each.key]": key.key });
+        scripts[name] = evaluateTemplate(templateOf(region), { "each.key": region, [`local.node_auth_keys_${region.replace(/-/g, "_")}[each.key]`]: key.key });
         return lab.join(nodes[name], scripts[name], 60_000, ["step_tailscale_up", "step_peer_relay"]);
       }),
     );
@@ -131,8 +134,12 @@ maybe("peer relays through the lab tailnet (real tailscaled + headscale)", () =>
   });
 
   test("every node joins from the rendered script; the relay node turns its relay server on, the others leave it off", async () => {
-    // The lab mints each key with what the stack's key expression gives that node.
-    expect(keyResource.tags).toBe(`\${compact(["tag:mesh", contains(["${RELAY_REGION}"], each.key) ? "tag:mesh-relay" : ""])}`);
+    // The lab mints each key with the tags the stack gives that node's key: its region's key
+    // resource (one node per region) carries the relay tag only in the relay's region.
+    const keys = groupBlocks(doc, "tailscale_tailnet_key", "node");
+    for (const region of regions) {
+      expect({ region, tags: keys[region.replace(/-/g, "_")].tags }).toEqual({ region, tags: region === RELAY_REGION ? ["tag:mesh", "tag:mesh-relay"] : ["tag:mesh"] });
+    }
     for (const [name, j] of Object.entries(joins)) {
       expect({ name, status: j.status, tail: j.output.slice(-400) }).toMatchObject({ status: 0 });
       const relay = name === "r";

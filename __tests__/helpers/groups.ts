@@ -21,3 +21,10 @@ export function onlyGroup(doc: { resource?: Record<string, Blocks> }, type: stri
   if (groups.length !== 1) throw new Error(`expected one ${type}.${base}_<group>, found ${groups.length}`);
   return groups[0];
 }
+
+/** Every node of a grouped stack: name, region and group, read from the groups' locals (`<base>_<group>`). */
+export function groupedNodes(doc: { resource?: Record<string, Blocks>; locals?: Record<string, any> }, base: string): { name: string; region: string; group: string }[] {
+  return Object.keys(groupBlocks(doc, "linode_instance", base)).flatMap((group) =>
+    Object.entries<string>(doc.locals?.[`${base}_${group}`] ?? {}).map(([name, region]) => ({ name, region, group })),
+  );
+}

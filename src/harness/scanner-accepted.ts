@@ -30,8 +30,8 @@ export const ACCEPTED_FINDINGS: readonly AcceptedFinding[] = [
   {
     check: "CKV_LIN_2",
     where: {
-      mesh: ["linode_instance.node[*]"],
-      "erlang-cluster": ["linode_instance.erlang[*]"],
+      mesh: ["linode_instance.node_*[*]"],
+      "erlang-cluster": ["linode_instance.erlang_*[*]"],
       "site-to-site": ["linode_instance.client_client_1"],
       "subnet-router-linode": ["linode_instance.router", "linode_instance.target"],
     },

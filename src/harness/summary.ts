@@ -9,6 +9,8 @@ export type Action = "create" | "update" | "replace" | "destroy" | "read" | "no-
 
 export interface ResourceChangeJson {
   address: string;
+  /** Where a moved block moved it from (Terraform 1.1+). */
+  previous_address?: string;
   mode: "managed" | "data";
   type: string;
   name: string;
