@@ -12,6 +12,7 @@ import { App, Testing, TerraformStack } from "cdktf";
 import { findTerraform, withSession } from "../src/harness/runner";
 import { MeshStack } from "../src/systems/mesh/mesh-stack";
 import { ErlangClusterStack } from "../src/systems/erlang-cluster/erlang-cluster-stack";
+import { PerNodeSecret, requireNodeSecret, Secret } from "../src/terraform/secret";
 import { guardHint, RegroupedResource, ungroupedAddressesFromEnv, ungroupedGuards, UngroupedAddresses } from "../src/terraform/regrouping";
 
 const FIXTURES = path.join(__dirname, "fixtures", "ungrouped");
@@ -140,6 +141,49 @@ if (!TERRAFORM) console.warn("SKIPPED regrouping migration: terraform is not on 
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("per-node secrets, one per group", () => {
+  const groups = [{ id: "us_ord" }, { id: "fr_par" }];
+  const make = () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    return {
+      stack,
+      secret: PerNodeSecret.fromEachAttribute(stack, "pw", groups, { type: "random_password", name: (g) => `node_root_${g}` }, "result", (g) => `node_root_passwords_${g}`, "rootPassword"),
+    };
+  };
+
+  test("each group reads its own map, built once from its own resource", () => {
+    const { stack, secret } = make();
+    expect(requireNodeSecret("rootPassword", secret, "us_ord")).toBe("${local.node_root_passwords_us_ord[each.key]}");
+    expect(requireNodeSecret("rootPassword", secret, "fr_par")).toBe("${local.node_root_passwords_fr_par[each.key]}");
+    const doc = JSON.parse(Testing.synth(stack));
+    expect(doc.locals).toEqual({
+      node_root_passwords_us_ord: "${{ for k, v in random_password.node_root_us_ord : k => v.result }}",
+      node_root_passwords_fr_par: "${{ for k, v in random_password.node_root_fr_par : k => v.result }}",
+    });
+    // A plain Secret stands for the same value in every group.
+    const plain = Secret.fromReference("${random_password.one.result}");
+    expect(requireNodeSecret("rootPassword", plain, "us_ord")).toBe("${random_password.one.result}");
+  });
+
+  test("a group it does not cover, a literal, or a forged one fails naming the field, without the value", () => {
+    const { secret } = make();
+    expect(() => requireNodeSecret("rootPassword", secret, "ap_west")).toThrow(/^rootPassword: has no value for node group "ap_west" \(it covers: us_ord, fr_par\)/);
+    expect(() => requireNodeSecret("rootPassword", "hunter2hunter2", "us_ord")).toThrow(/^rootPassword: is literal text, not a Secret/);
+    const brand = Symbol.for("linode-tailnet-cdktf.PerNodeSecret");
+    const forged = { [brand]: true, forGroup: () => "${local.anything_i_like}" };
+    expect(() => requireNodeSecret("rootPassword", forged, "us_ord")).toThrow(/^rootPassword: is literal text, not a Secret/);
+    expect(() => requireNodeSecret("rootPassword", { [brand]: true }, "us_ord")).toThrow(/^rootPassword: is undefined, not a Secret/);
+    for (const bad of [forged, "hunter2hunter2"]) {
+      try {
+        requireNodeSecret("rootPassword", bad, "us_ord");
+      } catch (e) {
+        expect(String(e)).not.toContain("hunter2");
+        expect(String(e)).not.toContain("anything_i_like");
+      }
     }
   });
 });

@@ -210,6 +210,9 @@ export type NodeSecret = Secret | PerNodeSecret;
 
 /** The expression of a per-node secret prop for the nodes of one group, checked like requireSecret. */
 export function requireNodeSecret(field: string, value: unknown, groupId: string): string {
-  if (isPerNodeSecret(value)) return requireSecret(field, value.forGroup(groupId, field));
-  return requireSecret(field, value);
+  if (!isPerNodeSecret(value)) return requireSecret(field, value);
+  // The brand can be forged (Symbol.for): what it hands out is checked like any Secret.
+  const forGroup = (value as { forGroup?: unknown }).forGroup;
+  if (typeof forGroup !== "function") return requireSecret(field, undefined);
+  return requireSecret(field, forGroup.call(value, groupId, field));
 }
