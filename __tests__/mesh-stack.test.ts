@@ -153,7 +153,7 @@ describe("mesh stack (app default: cloud-init delivery, managed keys)", () => {
   });
 
   test("outputs: per-node label, region, public IPv4 and tailnet hostname", () => {
-    const per = (g: string) => `{ for key, val in linode_instance.node_${g} : key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }`;
+    const per = (g: string) => `{ for key, val in linode_instance.node_${g} : key => { label = val.label, region = val.region, public_ipv4 = one(val.ipv4), tailnet_hostname = val.label } }`;
     expect(stack.output.nodes.value).toBe(`\${merge(${Object.keys(nodes).sort().map(per).join(", ")})}`);
   });
 });
@@ -173,7 +173,7 @@ describe("for_each churn, at synthesis", () => {
       restored.locals[local] = all.locals[local];
     }
     // The output's map loses that region's part, nothing else.
-    const part = "{ for key, val in linode_instance.node_us_ord : key => { label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label } }";
+    const part = "{ for key, val in linode_instance.node_us_ord : key => { label = val.label, region = val.region, public_ipv4 = one(val.ipv4), tailnet_hostname = val.label } }";
     expect(restored.output.nodes.value).toBe(all.output.nodes.value.replace(`, ${part}`, ""));
     restored.output.nodes.value = all.output.nodes.value;
     const sortKeys = (x: any): any =>
@@ -207,7 +207,7 @@ describe("remote-exec delivery (as the article), with SSH from admin networks", 
       '${replace(replace(local.node_bootstrap, "meshnodehostnameslot", "mesh-${each.key}"), "MESH_NODE_AUTH_KEY_SLOT", local.node_auth_keys_us_ord[each.key])}',
     );
     expect(nodeScriptTemplate(stack, rexec.inline[2])).toContain("--auth-key=\"file:$AUTH_KEY_FILE\"");
-    expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${self.ip_address}", private_key: "${var.ssh_private_key}" });
+    expect(rexec.connection).toMatchObject({ type: "ssh", user: "root", host: "${one(self.ipv4)}", private_key: "${var.ssh_private_key}" });
     expect(rexec.connection.password).toBeUndefined();
     expect(node.authorized_keys).toBe("${var.ssh_public_keys}");
     expect(stack.variable.ssh_private_key.sensitive).toBe(true);

@@ -320,7 +320,9 @@ export class TailscaleNodes extends Construct {
           connection: {
             type: "ssh",
             user: "root",
-            host: "${self.ip_address}",
+            // The public IPv4: the only one in ipv4 (no private IP is asked for); ip_address is
+            // deprecated in the provider (v3.13.0, linode/instance/schema_resource.go).
+            host: "${one(self.ipv4)}",
             ...(sshPrivateKey ? { privateKey: sshPrivateKey } : {}),
             agent: props.sshAgent ?? String(!sshPrivateKey),
             timeout: "10m",

@@ -48,7 +48,7 @@ export class ErlangClusterStack extends TerraformStack {
     new TerraformOutput(this, "nodes", {
       description: "Cluster nodes by name: label, region, public IPv4 (nothing Erlang listens there), tailnet hostname, Erlang node name",
       value: this.cluster.nodes.forEachNode(
-        "{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label, erlang_node = local.erlang_node_names[key] }",
+        "{ label = val.label, region = val.region, public_ipv4 = one(val.ipv4), tailnet_hostname = val.label, erlang_node = local.erlang_node_names[key] }",
       ),
     });
     new TerraformOutput(this, "cluster", {

@@ -208,7 +208,7 @@ export class MeshStack extends TerraformStack {
     // What the probe and people need per node: label, region, public IPv4, tailnet hostname.
     new TerraformOutput(this, "nodes", {
       description: "Mesh nodes by name: label, region, public IPv4, tailnet hostname",
-      value: this.mesh.nodes.forEachNode("{ label = val.label, region = val.region, public_ipv4 = val.ip_address, tailnet_hostname = val.label }"),
+      value: this.mesh.nodes.forEachNode("{ label = val.label, region = val.region, public_ipv4 = one(val.ipv4), tailnet_hostname = val.label }"),
     });
     if (this.mesh.peerRelays) {
       new TerraformOutput(this, "peer_relays", {
