@@ -138,6 +138,10 @@ if (!TERRAFORM) console.warn("SKIPPED regrouping migration: terraform is not on 
         s.reconfigure({ configPath: pick(guarded) });
         const again = await s.plan();
         expect((again.plan.resource_changes ?? []).filter((rc) => !rc.change.actions.every((a) => a === "no-op"))).toEqual([]);
+        // The guards hold no instance, so they never stop a destroy of the stack itself.
+        const destroy = await s.tf(["plan", "-destroy", "-input=false", "-no-color", ...s.prepared.varArgs]);
+        expect({ code: destroy.code, err: destroy.stderr.slice(0, 500) }).toEqual({ code: 0, err: "" });
+        expect(destroy.stdout).toMatch(new RegExp(`Plan: 0 to add, 0 to change, ${addresses(after).length} to destroy`));
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
