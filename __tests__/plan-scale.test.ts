@@ -77,3 +77,22 @@ if (!terraform) console.warn("plan-scale.test: terraform not on PATH; the time-l
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
+
+describe("a region with many nodes split into groups of its own (NodeSpec.group)", () => {
+  const nodes = Array.from({ length: 6 }, (_, i) => ({ name: `us-ord-${i + 1}`, region: "us-ord", group: i < 3 ? "us-ord-a" : "us-ord-b" }));
+  const doc = synthMesh({ nodes: [...nodes, { name: "fr-par-1", region: "fr-par" }] });
+
+  test("each group has its own resources and local; the nodes keep their region", () => {
+    expect(Object.keys(groupBlocks(doc, "linode_instance", "node")).sort()).toEqual(["fr_par", "us_ord_a", "us_ord_b"]);
+    expect(Object.keys(groupBlocks(doc, "tailscale_tailnet_key", "node")).sort()).toEqual(["fr_par", "us_ord_a", "us_ord_b"]);
+    expect(doc.locals.node_us_ord_a).toEqual({ "us-ord-1": "us-ord", "us-ord-2": "us-ord", "us-ord-3": "us-ord" });
+    expect(doc.locals.node_us_ord_b).toEqual({ "us-ord-4": "us-ord", "us-ord-5": "us-ord", "us-ord-6": "us-ord" });
+    expect(groupBlocks(doc, "linode_instance", "node").us_ord_b.region).toBe("${each.value}");
+  });
+
+  test("a group name that is not one fails naming the node's field", () => {
+    for (const group of ["US-ORD", "us_ord", "1a", "a-", "", "x".repeat(32)]) {
+      expect(() => synthMesh({ nodes: [{ name: "us-ord-1", region: "us-ord", group }] })).toThrow(/^nodes\[0\]\.group: .* is not a group name: a lower-case letter/);
+    }
+  });
+});

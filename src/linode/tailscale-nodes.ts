@@ -30,6 +30,14 @@ export interface NodeSpec {
   readonly region: string;
   /** Plan for this node. @default the TailscaleNodes instanceType */
   readonly instanceType?: string;
+  /**
+   * The group whose resources hold this node (`linode_instance.<name>_<group>`, `-` becoming `_`).
+   * Terraform walks a group's whole node map once per instance while planning, so a plan grows
+   * with the square of the largest group: give the nodes of a region with many (hundreds of) nodes
+   * groups of their own, e.g. "us-ord-a". A node keeps its group for life: changing it moves the
+   * node's resources to new addresses. @default the node's region
+   */
+  readonly group?: string;
 }
 
 export type BootstrapDelivery = "remote-exec" | "cloud-init";
@@ -114,6 +122,8 @@ export interface PeerRelayNodes {
 export interface NodeInfo {
   readonly name: string;
   readonly region: string;
+  /** Its group (NodeSpec.group, else the region). */
+  readonly group: string;
   readonly label: string;
   readonly hostname: string;
   readonly type: string;
@@ -136,12 +146,13 @@ export interface NodeMapProps {
 }
 
 /**
- * The nodes of one region. Every kind of per-node resource (instances, auth keys, passwords) is one
+ * The nodes of one group (by default, of one region). Every kind of per-node resource (instances, auth keys, passwords) is one
  * for_each resource per group, `<name>_<group id>`, iterating over the group's local.
  */
 export interface NodeGroup {
-  /** A Terraform identifier made from the region: `us_ord` for us-ord. */
+  /** A Terraform identifier made from the group's name: `us_ord` for us-ord. */
   readonly id: string;
+  /** The region of its first node (a group given by NodeSpec.group may span regions). */
   readonly region: string;
   readonly nodes: readonly NodeInfo[];
   /** `local.<resourceName>_<id>`: node name → region, for these nodes only. */
@@ -179,13 +190,14 @@ export class NodeMap extends Construct implements GroupedNodes {
     requireTerraformIdentifier("resourceName", name);
     this.resourceName = name;
     this.nodes = planNodes(props.nodes, prefix, props.instanceType);
-    const regions = [...new Set(this.nodes.map((n) => n.region))].sort();
-    this.groups = regions.map((region) => {
-      const gid = groupId(region);
-      const nodes = this.nodes.filter((n) => n.region === region);
+    const byGroup = new Map<string, NodeInfo[]>();
+    for (const n of this.nodes) byGroup.set(n.group, [...(byGroup.get(n.group) ?? []), n]);
+    this.groups = [...byGroup.keys()].sort().map((group) => {
+      const gid = groupId(group);
+      const nodes = byGroup.get(group)!;
       const local = new TerraformLocal(this, `group-${gid}`, Object.fromEntries(nodes.map((n) => [n.name, n.region])));
       local.overrideLogicalId(`${name}_${gid}`);
-      return { id: gid, region, nodes, local, iterator: TerraformIterator.fromMap(local.asStringMap) };
+      return { id: gid, region: nodes[0].region, nodes, local, iterator: TerraformIterator.fromMap(local.asStringMap) };
     });
     // planNodes makes label and hostname the prefix and the name, for every node.
     this.label = `${prefix}\${each.key}`;
@@ -212,9 +224,9 @@ export class NodeMap extends Construct implements GroupedNodes {
   }
 }
 
-/** `us-ord` → `us_ord`: region slugs are lower-case letters, digits and hyphens. */
-export function groupId(region: string): string {
-  return region.replace(/[^a-z0-9]/g, "_");
+/** `us-ord` → `us_ord`: group names (region slugs by default) are lower-case letters, digits and hyphens. */
+export function groupId(group: string): string {
+  return group.replace(/-/g, "_");
 }
 
 function requireTerraformIdentifier(field: string, value: string): void {
@@ -404,7 +416,11 @@ export function planNodes(
     const label = `${namePrefix}${n.name}`;
     requireLinodeLabel(`${field} label (namePrefix + name)`, label);
     requireHostname(`${field} hostname (namePrefix + name)`, label);
-    return { name: n.name, region: n.region, label, hostname: label, type };
+    const group = n.group ?? n.region;
+    if (n.group !== undefined && (typeof n.group !== "string" || !/^[a-z][a-z0-9-]{0,30}$/.test(n.group) || n.group.endsWith("-"))) {
+      fail(`${field}.group`, `${JSON.stringify(n.group)} is not a group name: a lower-case letter, then up to 30 lower-case letters, digits or '-' (not last)`);
+    }
+    return { name: n.name, region: n.region, group, label, hostname: label, type };
   });
   requireUnique("nodes[].name", nodes.map((n) => n.name));
   return nodes;
