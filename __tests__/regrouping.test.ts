@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App, Testing, TerraformStack } from "cdktf";
+import { buildApp } from "../src/app";
 import { findTerraform, withSession } from "../src/harness/runner";
 import { MeshStack } from "../src/systems/mesh/mesh-stack";
 import { ErlangClusterStack } from "../src/systems/erlang-cluster/erlang-cluster-stack";
@@ -74,6 +75,25 @@ describe("the old addresses, at synthesis", () => {
     const d = doc();
     expect(guardHint(d, 'Resource linode_instance.node["us-ord"] has lifecycle.prevent_destroy set')).toMatch(/^linode_instance\.node: the state holds nodes at the addresses of the layout with one resource for all nodes; nothing was changed\. Synthesize once with TAILNET_UNGROUPED_ADDRESSES=move/);
     expect(guardHint(d, 'Resource linode_instance.other["x"] has lifecycle.prevent_destroy set')).toBeUndefined();
+  });
+
+  test("npm run synth with TAILNET_UNGROUPED_ADDRESSES=move: the app's mesh and Erlang stacks move every node and key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regroup-app-"));
+    try {
+      buildApp({ outdir: dir, env: { TAILNET_UNGROUPED_ADDRESSES: "move" } }).synth();
+      const read = (stack: string) => JSON.parse(fs.readFileSync(path.join(dir, "stacks", stack, "cdk.tf.json"), "utf8"));
+      const mesh = read("mesh");
+      // The app's mesh: 14 regions, one node each: 14 instances and 14 keys move; no guard.
+      expect(mesh.moved).toHaveLength(28);
+      expect(mesh.moved).toContainEqual({ from: 'linode_instance.node["us-ord"]', to: 'linode_instance.node_us_ord["us-ord"]' });
+      expect(mesh.moved).toContainEqual({ from: 'tailscale_tailnet_key.node["us-ord"]', to: 'tailscale_tailnet_key.node_us_ord["us-ord"]' });
+      expect(ungroupedGuards(mesh)).toEqual([]);
+      expect(read("erlang-cluster").moved).toHaveLength(6);
+      // The other stacks have no per-node resources: nothing to move.
+      for (const stack of ["article", "subnet-router-linode", "subnet-router-aws", "site-to-site"]) expect(read(stack).moved).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("moved blocks are only there when asked for: the app's stacks have guards and no moved block", () => {
