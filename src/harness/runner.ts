@@ -2,7 +2,7 @@
  * Runs the real `terraform` binary against the offline provider server: init, validate, plan,
  * show, apply, in a prepared work dir with a sealed environment.
  */
-import { guardHint } from "../terraform/regrouping";
+import { guardHint } from "../terraform/ungrouped-addresses";
 import { redactPlanJson } from "./redact";
 import { spawn } from "child_process";
 import * as fs from "fs";

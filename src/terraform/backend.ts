@@ -8,7 +8,7 @@
  * or PGPASSWORD / ~/.pgpass for pg). Terraform writes backend settings given in the configuration
  * into .terraform/terraform.tfstate, so a secret there would land on disk too.
  */
-import { UNGROUPED_ADDRESSES_ENV } from "./regrouping";
+import { UNGROUPED_ADDRESSES_ENV } from "./ungrouped-addresses";
 import { LocalBackend, LocalBackendConfig, PgBackend, PgBackendConfig, S3Backend, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { didYouMean, fail, naturalSort, requireOneOf, sentences } from "../validation";

@@ -5,7 +5,7 @@
  */
 import { distance } from "fastest-levenshtein";
 import { BACKEND_ENV } from "../terraform/backend";
-import { UNGROUPED_ADDRESSES_ENV } from "../terraform/regrouping";
+import { UNGROUPED_ADDRESSES_ENV } from "../terraform/ungrouped-addresses";
 import { fail } from "./index";
 import { naturalSort, sentences, suggestion } from "./suggest";
 
