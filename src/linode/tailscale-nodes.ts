@@ -173,7 +173,7 @@ export interface NodeGroup {
  */
 export class NodeMap extends Construct implements GroupedNodes {
   public readonly nodes: readonly NodeInfo[];
-  /** Groups in region order; a region with no node has no group. */
+  /** Groups sorted by name (the region, or NodeSpec.group); a group with no node does not exist. */
   public readonly groups: readonly NodeGroup[];
   /** Base of the locals' names (`<resourceName>_<group id>`). */
   public readonly resourceName: string;
@@ -244,7 +244,7 @@ export class TailscaleNodes extends Construct {
   /** One instance resource per node group (`<resourceName>_<group>`), in the map's group order. */
   public readonly instances: readonly Instance[];
   public readonly nodes: readonly NodeInfo[];
-  /** The node map, grouped by region; other per-node resources iterate over its groups. */
+  /** The node map, grouped (by region unless NodeSpec.group says); other per-node resources iterate over its groups. */
   public readonly map: NodeMap;
   /** Base of the instance resources' names. */
   public readonly resourceName: string;

@@ -11,6 +11,7 @@ import { fail } from "../validation";
 
 /** Marks Secrets made by any copy of this module (a second copy of the project in one process). */
 const BRAND: unique symbol = Symbol.for("linode-tailnet-cdktf.Secret");
+/** Marks PerNodeSecrets the same way. */
 const BRAND_PER_NODE: unique symbol = Symbol.for("linode-tailnet-cdktf.PerNodeSecret");
 
 /**
